@@ -1,0 +1,250 @@
+"""Check cases against their goldens, and regenerate goldens on purpose.
+
+Each case gets two checks, reported separately, so that initializer drift
+can be told from math drift (TF's compatibility guide lets random streams
+change between versions; the math must not):
+
+- **math**: the golden's weights are loaded into the graph's variables and
+  the case's outputs, states (and gradients) are compared with the golden.
+- **init**: the seeded initialization is compared with the golden's weights.
+
+Both come from one graph and one session per case. A third, informative
+comparison runs the NumPy oracle on the golden's weights where it exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
+
+import numpy as np
+
+from . import compare as cmp
+from . import engines, golden, naming, spec as spec_mod
+from .envinfo import golden_environment
+from .spec import CaseSpec
+
+OK, MISMATCH, ERROR = "ok", "mismatch", "error"
+EXIT_CODES = {OK: 0, MISMATCH: 1, ERROR: 2}
+GOLDEN_DIR = Path(__file__).resolve().parent.parent / "golden"
+
+
+def regen_command(case: str) -> str:
+    return f"tf1-lstm regen {case}"
+
+
+def regen_hint(case: str, force: bool = True) -> str:
+    cmd = regen_command(case) + (" --force" if force else "")
+    return f"to regenerate on purpose: {cmd} (then review the diff it prints)"
+
+
+def tolerances(spec: CaseSpec, arrays: Mapping[str, np.ndarray]) -> Dict[str, List[float]]:
+    """Effective ``[rtol, atol]`` per array: the case's override, else the dtype default."""
+    out = {}
+    for name, array in sorted(arrays.items()):
+        tol = spec.tolerance_for(name) or cmp.default_tolerance(array.dtype)
+        out[name] = [float(tol[0]), float(tol[1])]
+    return out
+
+
+def metadata(spec: CaseSpec, arrays: Mapping[str, np.ndarray]) -> Dict[str, object]:
+    """The JSON record stored in a golden."""
+    meta: Dict[str, object] = {
+        "schema_version": golden.SCHEMA_VERSION,
+        "case": spec.name,
+        "seed": spec.seed,
+        "spec": spec_mod.to_dict(spec),
+        "tolerances": tolerances(spec, arrays),
+        "command": regen_command(spec.name),
+    }
+    meta.update(golden_environment())
+    return meta
+
+
+def _split(arrays: Mapping[str, np.ndarray]):
+    """(variables, everything else) of a result mapping, both keyed by result name."""
+    variables = {k: v for k, v in arrays.items() if k.startswith(naming.VARIABLES_PREFIX)}
+    rest = {k: v for k, v in arrays.items() if k not in variables}
+    return variables, rest
+
+
+@dataclass
+class CaseCheck:
+    """The outcome of checking one case."""
+
+    case: str
+    path: Path
+    status: str = OK
+    error: Optional[str] = None
+    math: Optional[cmp.Comparison] = None
+    init: Optional[cmp.Comparison] = None
+    init_note: Optional[str] = None
+    oracle: Optional[cmp.Comparison] = None
+    oracle_note: Optional[str] = None
+    obtained_path: Optional[Path] = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    def report(self) -> str:
+        head = f"{self.case} ({self.path}): {self.status.upper()}"
+        if self.status == ERROR:
+            return f"{head}\n  {self.error}"
+        lines = [head]
+        hint = regen_hint(self.case)
+        for comp in (self.math, self.init):
+            if comp is not None:
+                lines.append("  " + comp.report(hint).replace("\n", "\n  "))
+        if self.init_note:
+            lines.append(f"  init: {self.init_note}")
+        if self.oracle is not None:
+            lines.append("  " + self.oracle.report().replace("\n", "\n  "))
+        elif self.oracle_note:
+            lines.append(f"  oracle: {self.oracle_note}")
+        if self.obtained_path is not None:
+            lines.append(f"  obtained arrays written to {self.obtained_path} for diffing")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {
+            "case": self.case, "path": str(self.path), "status": self.status,
+            "exit_code": self.exit_code, "error": self.error,
+            "math": self.math.to_json() if self.math else None,
+            "init": self.init.to_json() if self.init else None,
+            "init_note": self.init_note,
+            "oracle": self.oracle.to_json() if self.oracle else None,
+            "oracle_note": self.oracle_note,
+            "obtained_path": str(self.obtained_path) if self.obtained_path else None,
+        }
+
+
+def _oracle(spec: CaseSpec, weights: Mapping[str, np.ndarray], expected: Mapping[str, np.ndarray]):
+    """The NumPy oracle's comparison with the golden, or a note why there is none."""
+    try:
+        reference = engines.get("numpy")
+    except ImportError:
+        return None, "not available"
+    try:
+        arrays = reference.run(spec, weights)
+    except NotImplementedError as exc:
+        return None, f"not expressible ({exc})"
+    _, expected_rest = _split(expected)
+    obtained = {k: v for k, v in arrays.items() if k in expected_rest}
+    return cmp.compare(obtained, expected_rest, label="oracle (NumPy) vs golden",
+                       tolerances=spec.tolerances), None
+
+
+def check_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, oracle: bool = True,
+               write_obtained: bool = True) -> CaseCheck:
+    """Run both checks of one case against ``golden_dir/<case>.npz``.
+
+    Never raises for bad goldens or bad weights: those become ``status ==
+    "error"`` with a message naming the file and array. A mismatch leaves the
+    obtained arrays beside the golden (``<case>.obtained.npz``).
+    """
+    path = golden.path_for(golden_dir, spec.name)
+    result = CaseCheck(case=spec.name, path=path)
+    try:
+        gold = golden.load(path, regen_hint=f"create it with: {regen_command(spec.name)}")
+        if gold.meta.get("case") != spec.name:
+            raise golden.GoldenError(f"{path}: holds case {gold.meta.get('case')!r}, "
+                                     f"expected {spec.name!r}")
+        gold_vars = naming.split_variables(gold.arrays)
+        try:
+            weights = naming.check_weights(spec, gold_vars)
+        except ValueError as exc:
+            raise golden.GoldenError(f"{path}: {exc}") from None
+        for name, value in gold_vars.items():
+            if value.dtype != np.dtype(spec.dtype):
+                raise golden.GoldenError(f"{path}: array 'variables/{name}' has dtype "
+                                         f"{value.dtype}, expected {spec.dtype}")
+        run = engines.get("tf").run(spec, weights)
+    except (golden.GoldenError, spec_mod.SpecError, ValueError) as exc:
+        result.status, result.error = ERROR, str(exc)
+        return result
+
+    gold_variables, gold_rest = _split(gold.arrays)
+    _, obtained_rest = _split(run.arrays)
+    math = cmp.compare(obtained_rest, gold_rest, label=f"math (golden weights) [{spec.name}]",
+                       tolerances=spec.tolerances)
+    if math.structural:
+        result.status = ERROR
+        result.error = (f"{path}: arrays do not match case {spec.name!r}: "
+                        + "; ".join(math.structural))
+        return result
+    result.math = math
+    initial = {naming.variable_key(k): v for k, v in run.initial_variables.items()}
+    if isinstance(spec.weights, Mapping):
+        result.init_note = "not applicable: the case gives its weights explicitly"
+    else:
+        result.init = cmp.compare(initial, gold_variables,
+                                  label=f"init (seed {spec.seed}) [{spec.name}]",
+                                  tolerances=spec.tolerances)
+    if oracle:
+        result.oracle, result.oracle_note = _oracle(spec, weights, gold.arrays)
+
+    failed = [c for c in (result.math, result.init) if c is not None and not c.ok]
+    if failed:
+        result.status = MISMATCH
+        if write_obtained:
+            obtained = dict(obtained_rest)
+            obtained.update(initial)
+            out = golden.obtained_path_for(golden_dir, spec.name)
+            golden.save(out, obtained, {**metadata(spec, obtained), "obtained": True})
+            result.obtained_path = out
+    return result
+
+
+@dataclass
+class RegenResult:
+    case: str
+    path: Path
+    action: str  # "created", "unchanged", "replaced", "differs", "error"
+    message: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        return {"differs": 1, "error": 2}.get(self.action, 0)
+
+
+def golden_arrays(spec: CaseSpec) -> Dict[str, np.ndarray]:
+    """The arrays a golden of ``spec`` holds: a seeded (or given-weights) TF run."""
+    return engines.get("tf").run(spec).arrays
+
+
+def regen_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, force: bool = False) -> RegenResult:
+    """Generate ``spec``'s golden; replace a different existing one only with ``force``.
+
+    An existing golden with identical bytes is left untouched. One that
+    differs is compared with the new arrays and the comparison is returned
+    in the message, whether or not it is replaced.
+    """
+    path = golden.path_for(golden_dir, spec.name)
+    try:
+        arrays = golden_arrays(spec)
+        data = golden.encode(arrays, metadata(spec, arrays))
+    except (spec_mod.SpecError, ValueError) as exc:
+        return RegenResult(spec.name, path, "error", str(exc))
+    if not path.exists():
+        golden.write_atomic(path, data)
+        return RegenResult(spec.name, path, "created")
+    if path.read_bytes() == data:
+        return RegenResult(spec.name, path, "unchanged")
+    try:
+        old = golden.load(path)
+        comparison = cmp.compare(arrays, old.arrays, label=f"new vs existing [{spec.name}]",
+                                 tolerances=spec.tolerances)
+        detail = comparison.report()
+        changed_meta = sorted(k for k in set(old.meta) | set(metadata(spec, arrays))
+                              if old.meta.get(k) != metadata(spec, arrays).get(k))
+        if changed_meta:
+            detail += f"\n  metadata fields that differ: {changed_meta}"
+    except golden.GoldenError as exc:
+        detail = f"existing golden unreadable: {exc}"
+    if not force:
+        return RegenResult(spec.name, path, "differs",
+                           f"{detail}\n  kept the existing golden; rerun with --force to replace it")
+    golden.write_atomic(path, data)
+    return RegenResult(spec.name, path, "replaced", detail)

@@ -1,0 +1,183 @@
+"""Compare named arrays against expected ones and report like ``numpy.testing``.
+
+Comparison order: key set, dtype, shape, values. Differences in the first
+three are *structural* (the two sets of arrays do not describe the same
+computation); differences in values are *mismatches*, reported as
+``assert_allclose`` does: mismatched count, max absolute and relative
+difference, the worst index with obtained vs expected.
+
+An element matches when ``|obtained - expected| <= atol + rtol * |expected|``.
+NaN or infinity in an obtained array never matches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import numpy as np
+
+# Default tolerances per dtype, the one place they are defined. Why these:
+# - float32: the same case, same weights, differs across TF 2.12-2.21
+#   (Eigen's sigmoid changed in 2.17, tanh in 2.20), with oneDNN on or off
+#   and across CPU instruction sets, in the last bits: outputs move ~1e-7
+#   relative, gradients up to ~1e-6 relative. rtol 1e-5 leaves 10x headroom
+#   there while still catching a weight nudged by 1e-3 (which moves outputs
+#   by ~1e-4). atol 1e-6 covers values that cross zero.
+# - float64: the same sources move float64 results by ~1e-15 relative; the
+#   NumPy oracle's summation order adds ~1e-14 on long sequences.
+# - everything else (ints, bools, strings): exact.
+DEFAULT_TOLERANCES: Dict[str, Tuple[float, float]] = {
+    "float32": (1e-5, 1e-6),
+    "float64": (1e-11, 1e-12),
+}
+EXACT = (0.0, 0.0)
+
+
+def default_tolerance(dtype: np.dtype) -> Tuple[float, float]:
+    """``(rtol, atol)`` for arrays of ``dtype``."""
+    return DEFAULT_TOLERANCES.get(np.dtype(dtype).name, EXACT)
+
+
+def _fmt(value) -> str:
+    return np.array2string(np.asarray(value), precision=9, floatmode="maxprec")
+
+
+@dataclass
+class ArrayReport:
+    """How one array compared."""
+
+    name: str
+    rtol: float
+    atol: float
+    size: int = 0
+    mismatched: int = 0
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    worst_index: Optional[Tuple[int, ...]] = None
+    obtained_value: Optional[float] = None
+    expected_value: Optional[float] = None
+    nonfinite: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatched == 0
+
+    def lines(self) -> List[str]:
+        pct = 100.0 * self.mismatched / max(self.size, 1)
+        out = [f"array {self.name!r} (rtol={self.rtol:g}, atol={self.atol:g})",
+               f"Mismatched elements: {self.mismatched} / {self.size} ({pct:.3g}%)"]
+        if self.nonfinite:
+            out.append(f"Obtained NaN or infinity in {self.nonfinite} element(s)")
+        out += [f"Max absolute difference: {self.max_abs:.9g}",
+                f"Max relative difference: {self.max_rel:.9g}"]
+        if self.worst_index is not None:
+            out.append(f"Worst index {self.worst_index}: obtained {_fmt(self.obtained_value)}, "
+                       f"expected {_fmt(self.expected_value)}")
+        return out
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Comparison:
+    """Result of comparing obtained arrays to expected ones."""
+
+    label: str
+    structural: List[str] = field(default_factory=list)
+    arrays: List[ArrayReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.structural and all(a.ok for a in self.arrays)
+
+    @property
+    def mismatches(self) -> List[ArrayReport]:
+        return [a for a in self.arrays if not a.ok]
+
+    @property
+    def max_abs(self) -> float:
+        return max((a.max_abs for a in self.arrays), default=0.0)
+
+    def report(self, hint: str = "") -> str:
+        """Text report: header, structural problems, then each mismatched array."""
+        if self.ok:
+            return f"{self.label}: OK ({len(self.arrays)} arrays, max abs diff {self.max_abs:.3g})"
+        lines = [f"{self.label}: FAILED"]
+        lines += [f"  {p}" for p in self.structural]
+        for array in self.mismatches:
+            lines += ["  " + line for line in array.lines()]
+        if hint:
+            lines.append(f"  {hint}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {"label": self.label, "ok": self.ok, "structural": self.structural,
+                "max_abs": self.max_abs, "arrays": [a.to_json() for a in self.arrays]}
+
+
+def compare_array(name: str, obtained: np.ndarray, expected: np.ndarray,
+                  rtol: float, atol: float) -> ArrayReport:
+    """Compare two arrays of equal shape elementwise; see the module docstring."""
+    report = ArrayReport(name=name, rtol=rtol, atol=atol, size=int(expected.size))
+    if expected.size == 0:
+        return report
+    if expected.dtype.kind not in "fc":
+        bad = obtained != expected
+        report.mismatched = int(np.count_nonzero(bad))
+        if report.mismatched:
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            report.worst_index = idx
+            report.obtained_value, report.expected_value = obtained[idx], expected[idx]
+        return report
+    obt = obtained.astype(np.float64)
+    exp = expected.astype(np.float64)
+    finite = np.isfinite(obt)
+    report.nonfinite = int(np.count_nonzero(~finite))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        abs_err = np.where(finite, np.abs(obt - exp), np.inf)
+        rel_err = np.where(exp != 0, abs_err / np.abs(exp), np.where(abs_err == 0, 0.0, np.inf))
+        bad = ~(abs_err <= atol + rtol * np.abs(exp))
+    report.mismatched = int(np.count_nonzero(bad))
+    report.max_abs = float(np.max(abs_err))
+    report.max_rel = float(np.max(rel_err))
+    # The worst element: the largest excess over the allowed error.
+    excess = abs_err - (atol + rtol * np.abs(exp))
+    idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), exp.shape))
+    if report.mismatched:
+        report.worst_index = idx
+        report.obtained_value, report.expected_value = obtained[idx], expected[idx]
+    return report
+
+
+def compare(obtained: Mapping[str, np.ndarray], expected: Mapping[str, np.ndarray], *,
+            label: str, tolerances: Optional[Mapping[str, Tuple[float, float]]] = None,
+            ) -> Comparison:
+    """Compare ``obtained`` to ``expected`` in the order key set, dtype, shape, values.
+
+    Args:
+      obtained, expected: name -> array.
+      label: header of the report (names the case and the check).
+      tolerances: per-array ``(rtol, atol)`` overrides; other arrays use
+        :func:`default_tolerance` of the expected dtype.
+    """
+    tolerances = tolerances or {}
+    result = Comparison(label=label)
+    missing = sorted(set(expected) - set(obtained))
+    extra = sorted(set(obtained) - set(expected))
+    if missing:
+        result.structural.append(f"arrays expected but not obtained: {missing}")
+    if extra:
+        result.structural.append(f"arrays obtained but not expected: {extra}")
+    for name in sorted(set(expected) & set(obtained)):
+        obt, exp = np.asarray(obtained[name]), np.asarray(expected[name])
+        if obt.dtype != exp.dtype:
+            result.structural.append(f"array {name!r} has dtype {obt.dtype}, expected {exp.dtype}")
+            continue
+        if obt.shape != exp.shape:
+            result.structural.append(f"array {name!r} has shape {obt.shape}, expected {exp.shape}")
+            continue
+        rtol, atol = tolerances.get(name, default_tolerance(exp.dtype))
+        result.arrays.append(compare_array(name, obt, exp, rtol, atol))
+    return result

@@ -1,0 +1,153 @@
+"""The golden store: one ``.npz`` per case, deterministic bytes, atomic writes.
+
+A golden file is a zip of ``.npy`` arrays (NumPy's ``.npz``), read with
+``allow_pickle=False``. Besides the result arrays (see :mod:`tf1_lstm.spec`)
+it holds one JSON record under :data:`META_KEY` (a 0-d unicode array): schema
+version, case, seed, spec, tolerances, package versions, platform, oneDNN
+setting and the command that generated it. No time stamps: generating the
+same golden twice gives the same bytes, so an unchanged golden never shows up
+in ``git diff``.
+
+Only dtype kinds ``b i u f c U`` are accepted (no objects, no pickles).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Mapping
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+META_KEY = "__meta__"
+ALLOWED_KINDS = "biufcU"
+SUFFIX = ".npz"
+OBTAINED_SUFFIX = ".obtained.npz"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+class GoldenError(ValueError):
+    """A golden file that is missing, unreadable or malformed; the message names it."""
+
+
+@dataclass
+class Golden:
+    """A loaded golden file."""
+
+    path: Path
+    arrays: Dict[str, np.ndarray]
+    meta: Dict[str, Any]
+
+
+def path_for(golden_dir: os.PathLike, case: str) -> Path:
+    return Path(golden_dir) / f"{case}{SUFFIX}"
+
+
+def obtained_path_for(golden_dir: os.PathLike, case: str) -> Path:
+    return Path(golden_dir) / f"{case}{OBTAINED_SUFFIX}"
+
+
+def _check_kind(where: str, name: str, array: np.ndarray) -> None:
+    if array.dtype.kind not in ALLOWED_KINDS:
+        raise GoldenError(f"{where}: array {name!r} has dtype {array.dtype} (kind "
+                          f"{array.dtype.kind!r}); goldens hold only kinds {ALLOWED_KINDS!r}")
+
+
+def encode(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> bytes:
+    """The ``.npz`` bytes of ``arrays`` plus ``meta``; the same input gives the same bytes."""
+    if META_KEY in arrays:
+        raise ValueError(f"array name {META_KEY!r} is reserved for the metadata")
+    items = {k: np.asarray(v) for k, v in arrays.items()}
+    for name, array in items.items():
+        _check_kind("encode", name, array)
+    items[META_KEY] = np.array(json.dumps(dict(meta), sort_keys=True, indent=1))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name in sorted(items):
+            info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_DATE)
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            npy = io.BytesIO()
+            np.lib.format.write_array(npy, np.array(items[name], order="C"), allow_pickle=False)
+            zf.writestr(info, npy.getvalue())
+    return buf.getvalue()
+
+
+def write_atomic(path: os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+
+    A crash leaves either the old file or the new one, never half of one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save(path: os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> bytes:
+    """Encode and atomically write a golden; return the bytes written."""
+    data = encode(arrays, meta)
+    write_atomic(path, data)
+    return data
+
+
+def load(path: os.PathLike, *, regen_hint: str = "") -> Golden:
+    """Read a golden file.
+
+    Raises:
+      GoldenError: missing, truncated or corrupt file; pickled or object
+        arrays; dtype kinds outside ``b i u f c U``; missing or unreadable
+        metadata; another schema version.
+    """
+    path = Path(path)
+    hint = f"; {regen_hint}" if regen_hint else ""
+    if not path.exists():
+        raise GoldenError(f"{path}: golden file is missing{hint}")
+    arrays: Dict[str, np.ndarray] = {}
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if not isinstance(npz, np.lib.npyio.NpzFile):
+                raise GoldenError(f"{path}: expected an .npz archive, found a single .npy array")
+            for name in npz.files:
+                arrays[name] = npz[name]
+    except GoldenError:
+        raise
+    except ValueError as exc:
+        if "pickle" in str(exc) or "Object arrays" in str(exc):
+            raise GoldenError(f"{path}: holds pickled or object data, which goldens never "
+                              f"contain; refusing to load it ({exc})") from None
+        raise GoldenError(f"{path}: not a readable .npz file ({exc}){hint}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise GoldenError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})"
+                          f"{hint}") from None
+    for name, array in arrays.items():
+        _check_kind(str(path), name, array)
+    if META_KEY not in arrays:
+        raise GoldenError(f"{path}: no metadata record {META_KEY!r}; not a tf1_lstm golden{hint}")
+    raw = arrays.pop(META_KEY)
+    try:
+        meta = json.loads(str(raw[()]))
+    except (ValueError, TypeError, IndexError) as exc:
+        raise GoldenError(f"{path}: metadata record is not valid JSON ({exc}){hint}") from None
+    if not isinstance(meta, dict):
+        raise GoldenError(f"{path}: metadata record is not a JSON object{hint}")
+    if meta.get("schema_version") != SCHEMA_VERSION:
+        raise GoldenError(f"{path}: schema version {meta.get('schema_version')!r}, this "
+                          f"tf1_lstm reads version {SCHEMA_VERSION}{hint}")
+    return Golden(path=path, arrays=arrays, meta=meta)

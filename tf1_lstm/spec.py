@@ -1,0 +1,460 @@
+"""Case specs: a TF1 recurrent computation described as data.
+
+A case says which cells to build and with which options, how to drive them
+(one ``cell(inputs, state)`` call or ``tf.nn.dynamic_rnn``), under which
+variable scope, on which inputs, from which initial state, with which weights
+(seeded, constant or explicit) and with which tolerances. Engines (the TF1
+graph builder, the NumPy oracle) take a :class:`CaseSpec` and return the same
+named arrays, so a case is added by adding data, not code.
+
+Named result arrays (the keys every engine returns and every golden holds)::
+
+    inputs                         the fed inputs            (B, T, I) or (T, B, I)
+    outputs                        the cell / RNN output     (B, H|P) or (B, T, H|P)
+    state/c, state/h               final state of one tuple-state LSTM
+    state                          final state of a non-tuple cell
+    state/<k>/c, state/<k>/h       final state of layer k of a MultiRNNCell
+    state/<k>                      ... of a non-tuple layer k
+    variables/<tf name>            every trainable variable, by its TF name
+    logits                         the tf-slim ``fully_connected`` head, if any
+    loss                           with ``gradients``: the scalar :data:`LOSS`
+    gradients/variables/<tf name>  d loss / d variable
+    gradients/inputs               d loss / d inputs
+    gradients/initial_state/...    d loss / d initial state (same suffixes as state/...)
+
+Shape legend used across the package: ``B`` batch, ``T`` time, ``I`` input
+depth, ``H`` units, ``P`` projection (``num_proj``).
+
+Specs are plain frozen dataclasses; :func:`to_dict` / :func:`from_dict` give
+the JSON form stored in golden metadata and accepted by ``tf1-lstm compute``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+CELL_KINDS = ("LSTMCell", "BasicLSTMCell", "BasicRNNCell", "GRUCell")
+LSTM_KINDS = ("LSTMCell", "BasicLSTMCell")
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "softsign", "identity")
+DRIVERS = ("call", "dynamic_rnn")
+FEEDS = ("constant", "placeholder")
+DTYPES = ("float32", "float64")
+# "zeros": the document's ``(tf.zeros([B, H]),) * 2``; None: the driver's own
+# zero state (``dtype=`` for dynamic_rnn, ``cell.zero_state`` for a call).
+INITIAL_STATE_MODES = ("zeros", None)
+
+
+# The scalar loss of gradient cases, the same in every engine:
+#   loss = 0.5 * sum(outputs ** 2) + sum over final state parts of sum(state)
+#          (+ 0.5 * sum(logits ** 2) with a head)
+# so d loss / d outputs = outputs and d loss / d state = 1: every path through
+# the cell (output, c and h) carries gradient.
+LOSS = "0.5*sum(outputs**2) + sum(final state parts) [+ 0.5*sum(logits**2)]"
+
+
+class SpecError(ValueError):
+    """A case spec that cannot be built; the message names the field."""
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """One TF1 RNN cell and its constructor options.
+
+    Attributes:
+      kind: ``LSTMCell``, ``BasicLSTMCell``, ``BasicRNNCell`` or ``GRUCell``.
+      num_units: ``H``, the number of units.
+      name: the cell's ``name=`` argument (``None``: TF's default name).
+      use_peepholes: LSTMCell only; adds ``w_i_diag``, ``w_f_diag``, ``w_o_diag``.
+      cell_clip: LSTMCell only; clip ``c`` to ``[-cell_clip, cell_clip]``.
+      num_proj: LSTMCell only; ``P``, projects ``h`` with a ``[H, P]`` kernel.
+      proj_clip: LSTMCell only; clip the projected ``h``.
+      forget_bias: LSTM kinds; added to the forget gate pre-activation at run time.
+      state_is_tuple: LSTM kinds; ``LSTMStateTuple(c, h)`` or ``concat([c, h])``.
+      activation: the cell activation by name (``None``: the cell's default, tanh).
+    """
+
+    kind: str = "LSTMCell"
+    num_units: int = 4
+    name: Optional[str] = None
+    use_peepholes: bool = False
+    cell_clip: Optional[float] = None
+    num_proj: Optional[int] = None
+    proj_clip: Optional[float] = None
+    forget_bias: float = 1.0
+    state_is_tuple: bool = True
+    activation: Optional[str] = None
+
+    @property
+    def is_lstm(self) -> bool:
+        return self.kind in LSTM_KINDS
+
+    @property
+    def output_size(self) -> int:
+        """Depth of the cell's output: ``P`` with a projection, else ``H``."""
+        return self.num_proj if self.num_proj else self.num_units
+
+    @property
+    def state_parts(self) -> Tuple[str, ...]:
+        """Suffixes of this cell's state arrays: ``("c", "h")`` or ``("",)``."""
+        return ("c", "h") if self.is_lstm and self.state_is_tuple else ("",)
+
+    def state_shapes(self, batch: int) -> Dict[str, Tuple[int, int]]:
+        """Shape of each state part for a batch of ``batch``."""
+        if not self.is_lstm:
+            return {"": (batch, self.num_units)}
+        c, h = self.num_units, self.output_size
+        if self.state_is_tuple:
+            return {"c": (batch, c), "h": (batch, h)}
+        return {"": (batch, c + h)}
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """A tf-slim ``fully_connected`` layer on the RNN output (legacy classifiers).
+
+    ``logits = fully_connected(outputs[:, -1], num_outputs, activation_fn=None)``
+    with ``scope``; for the ``call`` driver it is applied to ``outputs``.
+    """
+
+    num_outputs: int = 3
+    scope: str = "logits"
+
+
+Weights = Union[None, float, Mapping[str, np.ndarray]]
+
+
+@dataclass(frozen=True, eq=False)
+class CaseSpec:
+    """A complete, runnable description of one TF1 recurrent computation.
+
+    Attributes:
+      name: case name; what the case pins (``single_cell``, ``peepholes``...).
+      cells: the cells, outermost first.
+      inputs: the input array, ``(B, I)`` for ``call``; ``(B, T, I)`` (or
+        ``(T, B, I)`` with ``time_major``) for ``dynamic_rnn``.
+      description: one line for ``tf1-lstm list``.
+      multi_rnn: wrap ``cells`` in ``MultiRNNCell`` (also for one cell).
+      driver: ``"call"`` (``output, state = cell(inputs, state)``) or
+        ``"dynamic_rnn"``.
+      scope: ``tf.variable_scope`` name around the call (``None``: none).
+      feed: ``"constant"`` (``tf.constant(inputs)``) or ``"placeholder"``.
+      placeholder_shape: the placeholder's static shape, ``None`` entries for
+        unknown dims (default: all dims unknown but the last).
+      dtype: ``"float32"`` or ``"float64"``.
+      initial_state: ``"zeros"`` (the document's ``(tf.zeros([B, H]),) * 2``),
+        ``None`` (the driver's zero state), or explicit arrays keyed like the
+        state results (``state/c``, ``state/0/h``, ...).
+      sequence_length: per-example lengths for ``dynamic_rnn``.
+      time_major: ``dynamic_rnn(time_major=True)``.
+      weights: ``None`` (seeded default initializers), a float (every variable
+        built by ``tf.constant_initializer(value)``, as TF's own tests do), or a
+        mapping from TF variable name to array.
+      seed: seeds the graph, Python's ``random`` and NumPy before building.
+      head: an optional tf-slim ``fully_connected`` head.
+      gradients: also compute ``loss`` and its gradients (see :data:`LOSS`).
+      tolerances: per-array ``(rtol, atol)`` overrides, by result name.
+    """
+
+    name: str
+    cells: Tuple[CellSpec, ...]
+    inputs: np.ndarray
+    description: str = ""
+    multi_rnn: bool = False
+    driver: str = "dynamic_rnn"
+    scope: Optional[str] = None
+    feed: str = "placeholder"
+    placeholder_shape: Optional[Tuple[Optional[int], ...]] = None
+    dtype: str = "float32"
+    initial_state: Union[None, str, Mapping[str, np.ndarray]] = None
+    sequence_length: Optional[Tuple[int, ...]] = None
+    time_major: bool = False
+    weights: Weights = None
+    seed: int = 42
+    head: Optional[HeadSpec] = None
+    gradients: bool = False
+    tolerances: Mapping[str, Tuple[float, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cells", tuple(self.cells))
+        object.__setattr__(self, "inputs", _frozen_array(self.inputs, self.dtype, "inputs"))
+        if isinstance(self.initial_state, Mapping):
+            object.__setattr__(self, "initial_state", {
+                k: _frozen_array(v, self.dtype, f"initial_state[{k!r}]")
+                for k, v in self.initial_state.items()})
+        if isinstance(self.weights, Mapping):
+            object.__setattr__(self, "weights", {
+                k: _frozen_array(v, self.dtype, f"weights[{k!r}]")
+                for k, v in self.weights.items()})
+        if self.sequence_length is not None:
+            object.__setattr__(self, "sequence_length", tuple(int(n) for n in self.sequence_length))
+        if self.placeholder_shape is not None:
+            object.__setattr__(self, "placeholder_shape", tuple(self.placeholder_shape))
+        validate(self)
+
+    # Derived sizes -------------------------------------------------------
+    @property
+    def batch_size(self) -> int:
+        return int(self.inputs.shape[1 if self.time_major else 0])
+
+    @property
+    def max_time(self) -> Optional[int]:
+        if self.driver == "call":
+            return None
+        return int(self.inputs.shape[0 if self.time_major else 1])
+
+    @property
+    def input_depth(self) -> int:
+        return int(self.inputs.shape[-1])
+
+    @property
+    def stacked(self) -> bool:
+        """True when the state is a tuple over layers (``MultiRNNCell``)."""
+        return self.multi_rnn
+
+    def state_keys(self) -> Tuple[str, ...]:
+        """Result names of the final state, in TF's nesting order."""
+        return tuple(key for key, _ in self.state_shapes().items())
+
+    def state_shapes(self) -> Dict[str, Tuple[int, int]]:
+        """Result name -> shape of every state part, in TF's nesting order."""
+        shapes: Dict[str, Tuple[int, int]] = {}
+        for k, cell in enumerate(self.cells):
+            prefix = f"state/{k}" if self.multi_rnn else "state"
+            for part, shape in cell.state_shapes(self.batch_size).items():
+                shapes[f"{prefix}/{part}" if part else prefix] = shape
+        return shapes
+
+    def tolerance_for(self, name: str) -> Optional[Tuple[float, float]]:
+        return self.tolerances.get(name)
+
+    def replace(self, **changes: Any) -> "CaseSpec":
+        return dataclasses.replace(self, **changes)
+
+
+def _frozen_array(value: Any, dtype: str, what: str) -> np.ndarray:
+    try:
+        array = np.array(value, dtype=dtype if dtype in DTYPES else None)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"{what}: cannot be read as a {dtype} array ({exc})") from None
+    if array.dtype.kind not in "f":
+        raise SpecError(f"{what}: expected a floating-point array, got dtype {array.dtype}")
+    array.setflags(write=False)
+    return array
+
+
+def validate(spec: CaseSpec) -> None:
+    """Check that ``spec`` is consistent; raise :class:`SpecError` naming the field."""
+    name = spec.name or "<unnamed>"
+
+    def fail(msg: str) -> None:
+        raise SpecError(f"case {name!r}: {msg}")
+
+    if not spec.name or not all(ch.isalnum() or ch in "_-" for ch in spec.name):
+        fail("name: must be non-empty letters, digits, '_' or '-'")
+    if spec.driver not in DRIVERS:
+        fail(f"driver: expected one of {DRIVERS}, got {spec.driver!r}")
+    if spec.feed not in FEEDS:
+        fail(f"feed: expected one of {FEEDS}, got {spec.feed!r}")
+    if spec.dtype not in DTYPES:
+        fail(f"dtype: expected one of {DTYPES}, got {spec.dtype!r}")
+    if not spec.cells:
+        fail("cells: at least one cell is needed")
+    if len(spec.cells) > 1 and not spec.multi_rnn:
+        fail(f"cells: {len(spec.cells)} cells need multi_rnn=True (MultiRNNCell)")
+    for k, cell in enumerate(spec.cells):
+        _validate_cell(cell, f"cells[{k}]", fail)
+
+    want_ndim = 2 if spec.driver == "call" else 3
+    if spec.inputs.ndim != want_ndim:
+        layout = "(B, I)" if want_ndim == 2 else ("(T, B, I)" if spec.time_major else "(B, T, I)")
+        fail(f"inputs: driver {spec.driver!r} takes a {want_ndim}-d array {layout}, "
+             f"got shape {spec.inputs.shape}")
+    if not np.all(np.isfinite(spec.inputs)):
+        fail("inputs: contains NaN or infinity")
+    if spec.placeholder_shape is not None:
+        ps = spec.placeholder_shape
+        if len(ps) != spec.inputs.ndim:
+            fail(f"placeholder_shape: {ps} has rank {len(ps)}, inputs have rank {spec.inputs.ndim}")
+        for dim, (want, got) in enumerate(zip(ps, spec.inputs.shape)):
+            if want is not None and want != got:
+                fail(f"inputs: shape {spec.inputs.shape} does not fit placeholder_shape "
+                     f"{_shape_str(ps)} (dimension {dim} is {got}, expected {want})")
+    if spec.driver == "call":
+        if spec.sequence_length is not None:
+            fail("sequence_length: only dynamic_rnn takes sequence lengths")
+        if spec.time_major:
+            fail("time_major: only dynamic_rnn has a time axis")
+    if spec.initial_state == "zeros":
+        cell = spec.cells[0]
+        if spec.multi_rnn or not (cell.is_lstm and cell.state_is_tuple) or cell.num_proj:
+            fail("initial_state: 'zeros' is the document's (tf.zeros([B, H]),) * 2 and "
+                 "needs one tuple-state LSTM cell without projection")
+    elif isinstance(spec.initial_state, Mapping):
+        want = spec.state_shapes()
+        got = set(spec.initial_state)
+        if got != set(want):
+            fail(f"initial_state: expected keys {sorted(want)}, got {sorted(got)}")
+        for key, shape in want.items():
+            if spec.initial_state[key].shape != shape:
+                fail(f"initial_state[{key!r}]: expected shape {shape}, "
+                     f"got {spec.initial_state[key].shape}")
+    elif spec.initial_state is not None:
+        fail(f"initial_state: expected 'zeros', null or a mapping of arrays, "
+             f"got {spec.initial_state!r}")
+    if spec.sequence_length is not None:
+        lengths = spec.sequence_length
+        if len(lengths) != spec.batch_size:
+            fail(f"sequence_length: {len(lengths)} lengths for a batch of {spec.batch_size}")
+        for b, n in enumerate(lengths):
+            if n < 0:
+                fail(f"sequence_length[{b}]: {n} is negative")
+            if n > spec.max_time:
+                fail(f"sequence_length[{b}]: {n} is longer than the time axis ({spec.max_time})")
+    if spec.weights is not None and not isinstance(spec.weights, Mapping):
+        if isinstance(spec.weights, bool) or not isinstance(spec.weights, (int, float)):
+            fail(f"weights: expected null, a number or a mapping of arrays, got {spec.weights!r}")
+        if not math.isfinite(spec.weights):
+            fail("weights: the constant must be finite")
+    if spec.gradients and spec.initial_state == "zeros":
+        fail("gradients: initial_state 'zeros' is one tensor used for both c and h "
+             "(the document's (tf.zeros(...),) * 2), so d loss / d c0 and d h0 cannot be "
+             "told apart; use initial_state null or explicit arrays")
+    if spec.gradients and spec.feed != "placeholder":
+        fail("gradients: need feed 'placeholder' (d loss / d inputs of a constant is not defined)")
+    if spec.head is not None:
+        if isinstance(spec.weights, (int, float)):
+            fail("weights: a constant initializer does not reach tf-slim's fully_connected, "
+                 "which has its own xavier initializer; give explicit weights instead")
+        if spec.head.num_outputs < 1:
+            fail(f"head.num_outputs: must be >= 1, got {spec.head.num_outputs}")
+    for key, tol in spec.tolerances.items():
+        if len(tol) != 2 or any(not (t >= 0) for t in tol):
+            fail(f"tolerances[{key!r}]: expected (rtol, atol) >= 0, got {tol!r}")
+
+
+def _validate_cell(cell: CellSpec, where: str, fail) -> None:
+    if cell.kind not in CELL_KINDS:
+        fail(f"{where}.kind: expected one of {CELL_KINDS}, got {cell.kind!r}")
+    if isinstance(cell.num_units, bool) or not isinstance(cell.num_units, int) or cell.num_units < 1:
+        fail(f"{where}.num_units: expected a positive integer, got {cell.num_units!r}")
+    if cell.activation is not None and cell.activation not in ACTIVATIONS:
+        fail(f"{where}.activation: expected one of {ACTIVATIONS}, got {cell.activation!r}")
+    lstm_only = {"use_peepholes": False, "cell_clip": None, "num_proj": None, "proj_clip": None}
+    if cell.kind != "LSTMCell":
+        for option, default in lstm_only.items():
+            if getattr(cell, option) != default:
+                fail(f"{where}.{option}: {cell.kind} has no {option} (LSTMCell only)")
+    if not cell.is_lstm:
+        if cell.forget_bias != 1.0:
+            fail(f"{where}.forget_bias: {cell.kind} has no forget gate")
+        if not cell.state_is_tuple:
+            fail(f"{where}.state_is_tuple: {cell.kind} has a single state tensor")
+    if cell.num_proj is not None and (not isinstance(cell.num_proj, int) or cell.num_proj < 1):
+        fail(f"{where}.num_proj: expected a positive integer, got {cell.num_proj!r}")
+    if cell.proj_clip is not None and cell.num_proj is None:
+        fail(f"{where}.proj_clip: needs num_proj")
+    for option in ("cell_clip", "proj_clip"):
+        value = getattr(cell, option)
+        if value is not None and not (value >= 0):
+            fail(f"{where}.{option}: must be >= 0, got {value!r}")
+
+
+def _shape_str(shape) -> str:
+    return "[" + ", ".join("None" if d is None else str(d) for d in shape) + "]"
+
+
+# JSON form ----------------------------------------------------------------
+
+_CASE_FIELDS = {f.name for f in dataclasses.fields(CaseSpec)}
+_CELL_FIELDS = {f.name for f in dataclasses.fields(CellSpec)}
+_HEAD_FIELDS = {f.name for f in dataclasses.fields(HeadSpec)}
+
+
+def to_dict(spec: CaseSpec) -> Dict[str, Any]:
+    """The JSON-ready form of ``spec`` (arrays as nested lists)."""
+    out: Dict[str, Any] = {}
+    for f in dataclasses.fields(CaseSpec):
+        value = getattr(spec, f.name)
+        if f.name == "cells":
+            value = [dataclasses.asdict(c) for c in value]
+        elif f.name == "head" and value is not None:
+            value = dataclasses.asdict(value)
+        elif isinstance(value, np.ndarray):
+            value = value.tolist()
+        elif isinstance(value, Mapping):
+            value = {k: (v.tolist() if isinstance(v, np.ndarray) else list(v))
+                     for k, v in value.items()}
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def from_dict(data: Mapping[str, Any], arrays: Optional[Mapping[str, np.ndarray]] = None) -> CaseSpec:
+    """Build a :class:`CaseSpec` from its JSON form.
+
+    Array-valued fields may be given inline (nested lists) or as the string
+    ``"@name"``, naming an array in ``arrays`` (a sidecar ``.npz``).
+
+    Raises:
+      SpecError: unknown or missing fields, bad values; the message names the field.
+    """
+    if not isinstance(data, Mapping):
+        raise SpecError(f"spec: expected a JSON object, got {type(data).__name__}")
+    unknown = set(data) - _CASE_FIELDS
+    if unknown:
+        raise SpecError(f"spec: unknown field(s) {sorted(unknown)}; known: {sorted(_CASE_FIELDS)}")
+    for required in ("name", "cells", "inputs"):
+        if required not in data:
+            raise SpecError(f"spec: missing required field {required!r}")
+    arrays = arrays or {}
+
+    def resolve(value: Any, where: str) -> Any:
+        if isinstance(value, str) and value.startswith("@"):
+            key = value[1:]
+            if key not in arrays:
+                raise SpecError(f"{where}: {value!r} names no array in the sidecar "
+                                f"(has {sorted(arrays)})")
+            return arrays[key]
+        return value
+
+    kwargs = dict(data)
+    cells = kwargs["cells"]
+    if not isinstance(cells, list) or not cells:
+        raise SpecError("spec: cells must be a non-empty list of cell objects")
+    parsed_cells = []
+    for k, cell in enumerate(cells):
+        if not isinstance(cell, Mapping):
+            raise SpecError(f"cells[{k}]: expected an object, got {cell!r}")
+        bad = set(cell) - _CELL_FIELDS
+        if bad:
+            raise SpecError(f"cells[{k}]: unknown option(s) {sorted(bad)}; known: {sorted(_CELL_FIELDS)}")
+        parsed_cells.append(CellSpec(**cell))
+    kwargs["cells"] = tuple(parsed_cells)
+    kwargs["inputs"] = resolve(kwargs["inputs"], "inputs")
+    if isinstance(kwargs.get("initial_state"), Mapping):
+        kwargs["initial_state"] = {k: resolve(v, f"initial_state[{k!r}]")
+                                   for k, v in kwargs["initial_state"].items()}
+    if isinstance(kwargs.get("weights"), Mapping):
+        kwargs["weights"] = {k: resolve(v, f"weights[{k!r}]") for k, v in kwargs["weights"].items()}
+    if kwargs.get("head") is not None:
+        head = kwargs["head"]
+        if not isinstance(head, Mapping) or set(head) - _HEAD_FIELDS:
+            raise SpecError(f"head: expected an object with fields {sorted(_HEAD_FIELDS)}, got {head!r}")
+        kwargs["head"] = HeadSpec(**head)
+    if kwargs.get("tolerances") is not None:
+        kwargs["tolerances"] = {k: tuple(v) for k, v in kwargs["tolerances"].items()}
+    else:
+        kwargs.pop("tolerances", None)
+    for key in ("placeholder_shape", "sequence_length"):
+        if kwargs.get(key) is not None:
+            kwargs[key] = tuple(kwargs[key])
+    try:
+        return CaseSpec(**kwargs)
+    except TypeError as exc:  # a field of the wrong kind
+        raise SpecError(f"spec: {exc}") from None
