@@ -124,12 +124,12 @@ def _oracle(spec: CaseSpec, weights: Mapping[str, np.ndarray], expected: Mapping
     """The NumPy oracle's comparison with the golden, or a note why there is none."""
     try:
         reference = engines.get("numpy")
-    except ImportError:
-        return None, "not available"
+    except ImportError as exc:
+        return None, f"not installed ({exc})"
     try:
         arrays = reference.run(spec, weights)
-    except NotImplementedError as exc:
-        return None, f"not expressible ({exc})"
+    except engines.NotExpressible as exc:
+        return None, f"not expressible: {exc}"
     _, expected_rest = _split(expected)
     obtained = {k: v for k, v in arrays.items() if k in expected_rest}
     return cmp.compare(obtained, expected_rest, label="oracle (NumPy) vs golden",
@@ -160,7 +160,7 @@ def check_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, oracle: bool = 
             if value.dtype != np.dtype(spec.dtype):
                 raise golden.GoldenError(f"{path}: array 'variables/{name}' has dtype "
                                          f"{value.dtype}, expected {spec.dtype}")
-        run = engines.get("tf").run(spec, weights)
+        run = engines.get("tf").execute(spec, weights)
     except (golden.GoldenError, spec_mod.SpecError, ValueError) as exc:
         result.status, result.error = ERROR, str(exc)
         return result
@@ -211,7 +211,7 @@ class RegenResult:
 
 def golden_arrays(spec: CaseSpec) -> Dict[str, np.ndarray]:
     """The arrays a golden of ``spec`` holds: a seeded (or given-weights) TF run."""
-    return engines.get("tf").run(spec).arrays
+    return engines.get("tf").run(spec)
 
 
 def regen_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, force: bool = False) -> RegenResult:

@@ -1,6 +1,6 @@
 """``tf1-lstm``: a thin command line over the library.
 
-Subcommands: ``list``, ``reproduce``, ``check``, ``regen``, ``env``.
+Subcommands: ``list``, ``reproduce``, ``check``, ``regen``, ``compute``, ``env``.
 Exit codes: 0 everything holds, 1 a mismatch, 2 usage or golden-file error.
 """
 
@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
+
+import numpy as np
 
 EXIT_OK, EXIT_MISMATCH, EXIT_ERROR = 0, 1, 2
 
@@ -56,7 +58,7 @@ def _cmd_reproduce(args) -> int:
     specs = cases.select(args.names)
     _quiet_tensorflow()
     for k, spec in enumerate(specs):
-        run = tf1.run(spec, variable_table=True)
+        run = tf1.execute(spec, variable_table=True)
         if k:
             print()
         print(display.reproduction(spec, run.arrays, run.variable_table))
@@ -98,6 +100,37 @@ def _cmd_regen(args) -> int:
     return code
 
 
+def _cmd_compute(args) -> int:
+    from . import cases, engines, golden
+    from . import spec as spec_mod
+
+    path = Path(args.spec)
+    if not path.exists() and args.spec in cases.CASES:
+        spec = cases.get(args.spec)
+    else:
+        spec = spec_mod.load_file(path, args.arrays)
+    if args.engine == "tf":
+        _quiet_tensorflow()
+    weights = None
+    if args.weights:
+        from . import naming
+
+        with np.load(args.weights, allow_pickle=False) as npz:
+            stored = {k: npz[k] for k in npz.files if k != golden.META_KEY}
+        weights = naming.split_variables(stored) or stored
+    arrays = engines.get(args.engine).run(spec, weights)
+    if args.out:
+        meta = {"schema_version": golden.SCHEMA_VERSION, "case": spec.name,
+                "engine": args.engine, "spec": spec_mod.to_dict(spec)}
+        golden.save(args.out, arrays, meta)
+        print(f"{spec.name}: {len(arrays)} arrays from engine {args.engine!r} written to {args.out}")
+    else:
+        with np.printoptions(precision=8, suppress=False, threshold=200):
+            for name, value in arrays.items():
+                print(f"{name} {value.dtype} {value.shape}\n{value}")
+    return EXIT_OK
+
+
 def _cmd_env(args) -> int:
     from . import envinfo
 
@@ -117,6 +150,7 @@ def _cmd_env(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .checker import GOLDEN_DIR
+    from .engines import ENGINES
 
     parser = _Parser(prog="tf1-lstm", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -140,6 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace goldens that differ")
     p.add_argument("--golden-dir", default=str(GOLDEN_DIR), help="where the goldens are")
     p.set_defaults(func=_cmd_regen)
+
+    p = sub.add_parser("compute", help="run a spec (JSON file or case name) with an engine")
+    p.add_argument("spec", metavar="SPEC", help="spec JSON file (arrays inline or '@name' from "
+                   "a sidecar .npz), or a built-in case name")
+    p.add_argument("--engine", default="tf", help="engine: " + ", ".join(ENGINES))
+    p.add_argument("--arrays", help="sidecar .npz (default: SPEC with suffix .npz, if present)")
+    p.add_argument("--weights", help="an .npz of weights by TF variable name (a golden works: "
+                   "its 'variables/...' arrays are used)")
+    p.add_argument("--out", help="write the named arrays to this .npz")
+    p.set_defaults(func=_cmd_compute)
 
     p = sub.add_parser("env", help="versions, oneDNN, seeds and determinism settings")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -458,3 +458,37 @@ def from_dict(data: Mapping[str, Any], arrays: Optional[Mapping[str, np.ndarray]
         return CaseSpec(**kwargs)
     except TypeError as exc:  # a field of the wrong kind
         raise SpecError(f"spec: {exc}") from None
+
+
+def load_file(path, arrays_path=None) -> CaseSpec:
+    """Read a spec from a JSON file.
+
+    ``"@name"`` values name arrays in a sidecar ``.npz``: ``arrays_path``, or
+    by default the file beside the JSON with the same stem (``spec.json`` ->
+    ``spec.npz``).
+
+    Raises:
+      SpecError: unreadable file, invalid JSON, or a bad spec (named field).
+    """
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read the spec ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise SpecError(f"{path}: not valid JSON ({exc})") from None
+    sidecar = Path(arrays_path) if arrays_path else path.with_suffix(".npz")
+    arrays = {}
+    if arrays_path or sidecar.exists():
+        try:
+            with np.load(sidecar, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError, EOFError) as exc:
+            raise SpecError(f"{sidecar}: cannot read the sidecar arrays ({exc})") from None
+    try:
+        return from_dict(data, arrays)
+    except SpecError as exc:
+        raise SpecError(f"{path}: {exc}") from None

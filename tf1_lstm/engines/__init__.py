@@ -1,6 +1,10 @@
 """Engines run case specs and return the same named arrays.
 
-Each engine module has ``run(spec, weights=None)``. ``tf`` builds the TF1
+Each engine module has ``run(spec, weights=None) -> dict[str, np.ndarray]``
+(weights by TF variable name; the keys are those of :mod:`tf1_lstm.spec`).
+An engine that cannot express an option of a spec raises
+:class:`NotExpressible` naming the option and the engine; one whose
+framework is not installed raises ``ImportError`` when it is loaded. ``tf`` builds the TF1
 graph (:mod:`tf1_lstm.engines.tf1`); ``numpy`` is the independent oracle
 (:mod:`tf1_lstm.reference`), which needs explicit or constant weights.
 Engines are imported on demand so that asking for the oracle never imports
@@ -15,6 +19,14 @@ ENGINES = {
     "tf": "tf1_lstm.engines.tf1",
     "numpy": "tf1_lstm.reference",
 }
+
+
+class NotExpressible(ValueError):
+    """The engine's framework has no equivalent of an option the spec uses."""
+
+    def __init__(self, engine: str, option: str, detail: str = "") -> None:
+        self.engine, self.option = engine, option
+        super().__init__(f"{option} is not expressible in {engine}" + (f": {detail}" if detail else ""))
 
 
 def get(name: str):

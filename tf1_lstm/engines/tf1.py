@@ -162,8 +162,13 @@ def _assign(sess, variables, weights: Mapping[str, np.ndarray]) -> None:
     sess.run(ops, feed_dict=feeds)
 
 
-def run(spec: CaseSpec, weights: Optional[Mapping[str, np.ndarray]] = None, *,
-        variable_table: bool = False) -> EngineRun:
+def run(spec: CaseSpec, weights: Optional[Mapping[str, np.ndarray]] = None) -> Dict[str, np.ndarray]:
+    """The engine interface: ``spec``'s named result arrays (see :func:`execute`)."""
+    return execute(spec, weights).arrays
+
+
+def execute(spec: CaseSpec, weights: Optional[Mapping[str, np.ndarray]] = None, *,
+            variable_table: bool = False) -> EngineRun:
     """Build ``spec``'s graph in a fresh ``tf.Graph``, run it and return the named arrays.
 
     Args:
