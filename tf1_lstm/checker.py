@@ -167,14 +167,14 @@ def check_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, oracle: bool = 
 
     gold_variables, gold_rest = _split(gold.arrays)
     _, obtained_rest = _split(run.arrays)
-    math = cmp.compare(obtained_rest, gold_rest, label=f"math (golden weights) [{spec.name}]",
-                       tolerances=spec.tolerances)
-    if math.structural:
+    structure = cmp.compare(gold_rest, obtained_rest, label="structure",
+                            names=("in the golden", "produced by the case"))
+    if structure.structural:
         result.status = ERROR
-        result.error = (f"{path}: arrays do not match case {spec.name!r}: "
-                        + "; ".join(math.structural))
+        result.error = f"{path}: " + "; ".join(structure.structural)
         return result
-    result.math = math
+    result.math = cmp.compare(obtained_rest, gold_rest, label=f"math (golden weights) [{spec.name}]",
+                              tolerances=spec.tolerances)
     initial = {naming.variable_key(k): v for k, v in run.initial_variables.items()}
     if isinstance(spec.weights, Mapping):
         result.init_note = "not applicable: the case gives its weights explicitly"

@@ -153,7 +153,7 @@ def compare_array(name: str, obtained: np.ndarray, expected: np.ndarray,
 
 def compare(obtained: Mapping[str, np.ndarray], expected: Mapping[str, np.ndarray], *,
             label: str, tolerances: Optional[Mapping[str, Tuple[float, float]]] = None,
-            ) -> Comparison:
+            names: Tuple[str, str] = ("obtained", "expected")) -> Comparison:
     """Compare ``obtained`` to ``expected`` in the order key set, dtype, shape, values.
 
     Args:
@@ -161,15 +161,17 @@ def compare(obtained: Mapping[str, np.ndarray], expected: Mapping[str, np.ndarra
       label: header of the report (names the case and the check).
       tolerances: per-array ``(rtol, atol)`` overrides; other arrays use
         :func:`default_tolerance` of the expected dtype.
+      names: what to call the two sides in structural messages.
     """
+    obt_name, exp_name = names
     tolerances = tolerances or {}
     result = Comparison(label=label)
     missing = sorted(set(expected) - set(obtained))
     extra = sorted(set(obtained) - set(expected))
     if missing:
-        result.structural.append(f"arrays expected but not obtained: {missing}")
+        result.structural.append(f"arrays {exp_name} but not {obt_name}: {missing}")
     if extra:
-        result.structural.append(f"arrays obtained but not expected: {extra}")
+        result.structural.append(f"arrays {obt_name} but not {exp_name}: {extra}")
     for name in sorted(set(expected) & set(obtained)):
         obt, exp = np.asarray(obtained[name]), np.asarray(expected[name])
         if obt.dtype != exp.dtype:

@@ -119,11 +119,19 @@ def load(path: os.PathLike, *, regen_hint: str = "") -> Golden:
     hint = f"; {regen_hint}" if regen_hint else ""
     if not path.exists():
         raise GoldenError(f"{path}: golden file is missing{hint}")
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic.startswith(b"\x93NUMPY"):
+        raise GoldenError(f"{path}: a single .npy array, expected an .npz archive{hint}")
+    if magic[:1] == b"\x80":
+        raise GoldenError(f"{path}: holds a Python pickle, which goldens never contain; "
+                          f"refusing to load it")
+    if not magic.startswith(b"PK"):
+        raise GoldenError(f"{path}: not a readable .npz file (starts with {magic!r}, "
+                          f"not a zip archive){hint}")
     arrays: Dict[str, np.ndarray] = {}
     try:
         with np.load(path, allow_pickle=False) as npz:
-            if not isinstance(npz, np.lib.npyio.NpzFile):
-                raise GoldenError(f"{path}: expected an .npz archive, found a single .npy array")
             for name in npz.files:
                 arrays[name] = npz[name]
     except GoldenError:

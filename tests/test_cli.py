@@ -1,0 +1,131 @@
+"""The command line, called in-process through main(argv)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tf1_lstm import golden
+from tf1_lstm.cli import main
+
+
+def test_list_names_every_case(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("single_cell ") and "\nstacked " in out
+
+
+def test_reproduce_single_cell_prints_like_the_notebook(capsys):
+    assert main(["reproduce", "single_cell"]) == 0
+    out = capsys.readouterr().out
+    assert ">>> print(sess.run(state_new))\nLSTMStateTuple(c=array([[" in out
+    assert "dtype=float32), h=array([[" in out
+    assert "output shape: (1, 4)" in out and "output equals h: True" in out
+    # tf-slim's model analyzer table
+    assert "LSTM_sample1/basic_lstm_cell/kernel:0 (float32 10x16) [160, bytes: 640]" in out
+    assert "Total size of variables: 176" in out
+
+
+def test_reproduce_all_prints_the_stacked_output(capsys):
+    assert main(["reproduce", "all"]) == 0
+    out = capsys.readouterr().out
+    assert "== stacked:" in out and "output shape: (2, 3, 5)" in out
+    assert "(LSTMStateTuple(c=array(" in out
+    assert "rnn/multi_rnn_cell/cell_1/lstm_cell/kernel:0 (float32 9x20)" in out
+
+
+def test_check_passes_on_the_goldens(capsys, golden_copy):
+    assert main(["check", "single_cell", "--golden-dir", str(golden_copy)]) == 0
+    out = capsys.readouterr().out
+    assert "single_cell" in out and "1 cases: 1 ok, 0 mismatched, 0 errors" in out
+
+
+def test_check_json_reports_both_checks(capsys, golden_copy):
+    assert main(["check", "--json", "--golden-dir", str(golden_copy)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["exit_code"] == 0
+    for case in report["cases"]:
+        assert case["status"] == "ok" and case["math"]["ok"] and case["init"]["ok"]
+
+
+def test_check_exit_1_on_a_nudged_weight(capsys, golden_copy):
+    path = golden_copy / "single_cell.npz"
+    gold = golden.load(path)
+    gold.arrays["variables/LSTM_sample1/basic_lstm_cell/kernel:0"][0, 0] += np.float32(1e-3)
+    golden.save(path, gold.arrays, gold.meta)
+    assert main(["check", "single_cell", "--golden-dir", str(golden_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "MISMATCH" in out and "Mismatched elements: 1 / 160" in out
+
+
+def test_check_exit_2_on_a_corrupt_golden_without_traceback(capsys, golden_copy):
+    (golden_copy / "stacked.npz").write_bytes(b"PK\x03\x04garbage")
+    assert main(["check", "--golden-dir", str(golden_copy)]) == 2
+    captured = capsys.readouterr()
+    assert "stacked.npz: not a readable .npz file" in captured.out
+    assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.parametrize("argv", [["check", "nope"], ["reproduce", "nope"], ["regen", "nope"]])
+def test_unknown_case_lists_the_known_ones(capsys, argv):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "unknown case 'nope'; known cases: single_cell, stacked" in err
+
+
+@pytest.mark.parametrize("argv", [[], ["frobnicate"], ["check", "--bogus"]])
+def test_usage_errors_exit_2(capsys, argv):
+    assert main(argv) == 2
+    assert "tf1-lstm: error:" in capsys.readouterr().err
+
+
+def test_regen_creates_then_leaves_unchanged_then_needs_force(capsys, tmp_path):
+    target = tmp_path / "g"
+    assert main(["regen", "single_cell", "--golden-dir", str(target)]) == 0
+    assert "single_cell: created" in capsys.readouterr().out
+    first = (target / "single_cell.npz").read_bytes()
+    assert main(["regen", "single_cell", "--golden-dir", str(target)]) == 0
+    assert "single_cell: unchanged" in capsys.readouterr().out
+    assert (target / "single_cell.npz").read_bytes() == first
+
+    gold = golden.load(target / "single_cell.npz")
+    gold.arrays["state/c"] = gold.arrays["state/c"] * np.float32(2)
+    golden.save(target / "single_cell.npz", gold.arrays, gold.meta)
+    tampered = (target / "single_cell.npz").read_bytes()
+    assert main(["regen", "single_cell", "--golden-dir", str(target)]) == 1
+    out = capsys.readouterr().out
+    assert "single_cell: differs" in out and "array 'state/c'" in out and "--force" in out
+    assert (target / "single_cell.npz").read_bytes() == tampered
+    assert main(["regen", "single_cell", "--force", "--golden-dir", str(target)]) == 0
+    assert "single_cell: replaced" in capsys.readouterr().out
+    assert (target / "single_cell.npz").read_bytes() == first
+
+
+def test_env_reports_versions_and_settings(capsys):
+    assert main(["env", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["versions"]["tensorflow"].startswith("2.")
+    assert info["case_seeds"] == {"single_cell": 42, "stacked": 42}
+    assert "TF_ENABLE_ONEDNN_OPTS" in info["environment"]
+
+
+def test_compute_writes_named_arrays(capsys, tmp_path):
+    out = tmp_path / "stacked.npz"
+    assert main(["compute", "stacked", "--engine", "tf", "--out", str(out)]) == 0
+    arrays = golden.load(out).arrays
+    assert arrays["outputs"].shape == (2, 3, 5)
+
+
+def test_compute_rejects_inputs_that_do_not_fit_the_placeholder(capsys, tmp_path):
+    """The stacked graph fed a [2, 3, 5] input: one clear line, exit 2."""
+    from tf1_lstm import cases, spec
+
+    data = spec.to_dict(cases.get("stacked"))
+    data["inputs"] = np.ones((2, 3, 5)).tolist()
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    assert main(["compute", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (
+        f"tf1-lstm: error: {path}: case 'stacked': inputs: shape (2, 3, 5) does not fit "
+        f"placeholder_shape [None, None, 6] (dimension 2 is 5, expected 6)")

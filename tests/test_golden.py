@@ -1,0 +1,100 @@
+"""The golden file format: deterministic, atomic, refusing pickles and odd dtypes."""
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from tf1_lstm import golden
+
+META = {"schema_version": golden.SCHEMA_VERSION, "case": "demo"}
+
+
+def _arrays():
+    return {"outputs": np.arange(6, dtype=np.float32).reshape(2, 3),
+            "loss": np.array(1.5, dtype=np.float64),
+            "variables/a/kernel:0": np.ones((2, 2), np.float32)}
+
+
+def test_encoding_is_deterministic_and_order_independent():
+    arrays = _arrays()
+    reordered = dict(reversed(list(arrays.items())))
+    assert golden.encode(arrays, META) == golden.encode(reordered, dict(reversed(META.items())))
+
+
+def test_round_trip_keeps_names_dtypes_shapes_and_0d_arrays(tmp_path):
+    path = tmp_path / "demo.npz"
+    golden.save(path, _arrays(), META)
+    loaded = golden.load(path)
+    assert loaded.meta == META
+    assert set(loaded.arrays) == set(_arrays())
+    for name, value in _arrays().items():
+        assert loaded.arrays[name].dtype == value.dtype
+        np.testing.assert_array_equal(loaded.arrays[name], value)
+    assert loaded.arrays["loss"].shape == ()
+
+
+def test_files_are_plain_npz_readable_without_pickle(tmp_path):
+    path = tmp_path / "demo.npz"
+    golden.save(path, _arrays(), META)
+    with np.load(path, allow_pickle=False) as npz:
+        assert sorted(npz.files) == sorted([*_arrays(), golden.META_KEY])
+
+
+def test_encode_refuses_object_arrays():
+    with pytest.raises(golden.GoldenError, match="array 'bad' has dtype object"):
+        golden.encode({"bad": np.array([None, 1], dtype=object)}, META)
+
+
+def _write_npz_with(path, **arrays):
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_bytes(pickle.dumps({"outputs": [1.0]})), "holds a Python pickle"),
+    (lambda p: _write_npz_with(p, outputs=np.array([{"a": 1}], dtype=object)),
+     "holds pickled or object data"),
+    (lambda p: _write_npz_with(p, outputs=np.zeros(2, dtype=[("a", "f4")])),
+     "has dtype .* goldens hold only kinds"),
+    (lambda p: _write_npz_with(p, outputs=np.zeros(2)), "no metadata record '__meta__'"),
+    (lambda p: _write_npz_with(p, __meta__=np.array("{not json")), "metadata record is not valid JSON"),
+    (lambda p: _write_npz_with(p, __meta__=np.array('{"schema_version": 99}')),
+     "schema version 99, this tf1_lstm reads version 1"),
+    (lambda p: np.save(open(p, "wb"), np.zeros(3)), "a single .npy array"),
+    (lambda p: p.write_bytes(b""), "not a readable .npz file"),
+])
+def test_bad_files_are_refused_with_a_message_naming_them(tmp_path, make, message):
+    path = tmp_path / "bad.npz"
+    make(path)
+    with pytest.raises(golden.GoldenError, match=message) as info:
+        golden.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_truncated_file_is_refused(tmp_path):
+    path = tmp_path / "demo.npz"
+    data = golden.save(path, _arrays(), META)
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(golden.GoldenError, match="not a readable .npz file"):
+        golden.load(path)
+
+
+def test_missing_file_says_how_to_create_it(tmp_path):
+    with pytest.raises(golden.GoldenError, match="golden file is missing; run me"):
+        golden.load(tmp_path / "nope.npz", regen_hint="run me")
+
+
+def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "demo.npz"
+    old = golden.save(path, _arrays(), META)
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        golden.save(path, {"outputs": np.zeros(1, np.float32)}, META)
+    assert path.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.npz"]
