@@ -26,8 +26,8 @@ def test_reproduce_single_cell_prints_like_the_notebook(capsys):
     assert "Total size of variables: 176" in out
 
 
-def test_reproduce_all_prints_the_stacked_output(capsys):
-    assert main(["reproduce", "all"]) == 0
+def test_reproduce_prints_the_stacked_output(capsys):
+    assert main(["reproduce", "stacked"]) == 0
     out = capsys.readouterr().out
     assert "== stacked:" in out and "output shape: (2, 3, 5)" in out
     assert "(LSTMStateTuple(c=array(" in out
@@ -41,11 +41,16 @@ def test_check_passes_on_the_goldens(capsys, golden_copy):
 
 
 def test_check_json_reports_both_checks(capsys, golden_copy):
-    assert main(["check", "--json", "--golden-dir", str(golden_copy)]) == 0
+    argv = ["check", "single_cell", "stacked", "peepholes", "--json"]
+    assert main(argv + ["--golden-dir", str(golden_copy)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["exit_code"] == 0
-    for case in report["cases"]:
+    single, stacked, peepholes = report["cases"]
+    for case in (single, stacked):
         assert case["status"] == "ok" and case["math"]["ok"] and case["init"]["ok"]
+        assert case["oracle"]["ok"]
+    # explicit weights: nothing random to check
+    assert peepholes["init"] is None and "explicit" in peepholes["init_note"]
 
 
 def test_check_exit_1_on_a_nudged_weight(capsys, golden_copy):
@@ -60,7 +65,7 @@ def test_check_exit_1_on_a_nudged_weight(capsys, golden_copy):
 
 def test_check_exit_2_on_a_corrupt_golden_without_traceback(capsys, golden_copy):
     (golden_copy / "stacked.npz").write_bytes(b"PK\x03\x04garbage")
-    assert main(["check", "--golden-dir", str(golden_copy)]) == 2
+    assert main(["check", "single_cell", "stacked", "--golden-dir", str(golden_copy)]) == 2
     captured = capsys.readouterr()
     assert "stacked.npz: not a readable .npz file" in captured.out
     assert "Traceback" not in captured.out + captured.err
@@ -70,7 +75,7 @@ def test_check_exit_2_on_a_corrupt_golden_without_traceback(capsys, golden_copy)
 def test_unknown_case_lists_the_known_ones(capsys, argv):
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "unknown case 'nope'; known cases: single_cell, stacked" in err
+    assert "unknown case 'nope'; known cases: single_cell, stacked, peepholes" in err
 
 
 @pytest.mark.parametrize("argv", [[], ["frobnicate"], ["check", "--bogus"]])
@@ -105,7 +110,7 @@ def test_env_reports_versions_and_settings(capsys):
     assert main(["env", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["versions"]["tensorflow"].startswith("2.")
-    assert info["case_seeds"] == {"single_cell": 42, "stacked": 42}
+    assert info["case_seeds"]["single_cell"] == info["case_seeds"]["stacked"] == 42
     assert "TF_ENABLE_ONEDNN_OPTS" in info["environment"]
 
 

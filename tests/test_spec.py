@@ -14,7 +14,7 @@ def test_json_round_trip(name):
     data = json.loads(json.dumps(S.to_dict(case)))
     again = S.from_dict(data)
     assert S.to_dict(again) == S.to_dict(case)
-    assert again.inputs.dtype == np.float32
+    assert again.inputs.dtype == np.dtype(case.dtype)
 
 
 def test_sidecar_arrays(tmp_path):

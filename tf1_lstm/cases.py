@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Dict, List
 
-from .spec import CaseSpec, CellSpec
+import numpy as np
+
+from . import naming
+from .spec import CaseSpec, CellSpec, HeadSpec, TrainSpec
 
 SEED = 42
 
@@ -43,6 +46,168 @@ _CASES: List[CaseSpec] = [
     ),
 ]
 
+
+
+def _inputs(shape, seed: int, scale: float = 1.0) -> np.ndarray:
+    """Non-uniform inputs, rounded to 3 decimals so that they read well in JSON."""
+    return np.round(np.random.default_rng(seed).normal(0.0, scale, shape), 3)
+
+
+def with_random_weights(spec: CaseSpec, seed: int, scale: float = 0.5) -> CaseSpec:
+    """``spec`` with explicit weights drawn uniformly from ``[-scale, scale]``, biases included.
+
+    Non-zero, non-uniform biases and peepholes make a swapped gate or a
+    misplaced ``forget_bias`` change the numbers.
+    """
+    rng = np.random.default_rng(seed)
+    weights = {name: rng.uniform(-scale, scale, info.shape)
+               for name, info in naming.layout(spec).items()}
+    return spec.replace(weights=weights)
+
+
+def _state(spec: CaseSpec, seed: int, scale: float = 0.5) -> Dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {key: rng.uniform(-scale, scale, shape) for key, shape in spec.state_shapes().items()}
+
+
+def _option_cases() -> List[CaseSpec]:
+    """Cases that pin one option each (small shapes: B=3, T=4, I=3 unless said)."""
+    x = _inputs((3, 4, 3), seed=1)
+    lstm = CellSpec(num_units=4)
+    explicit = [
+        CaseSpec(name="peepholes", description="LSTMCell(4, use_peepholes=True) with gradients",
+                 cells=(CellSpec(num_units=4, use_peepholes=True),), inputs=x, gradients=True),
+        CaseSpec(name="projection", description="LSTMCell(5, num_proj=3, proj_clip=0.1) that binds",
+                 cells=(CellSpec(num_units=5, num_proj=3, proj_clip=0.1),), inputs=x,
+                 gradients=True),
+        CaseSpec(name="cell_clip", description="LSTMCell(4, cell_clip=0.2) that binds",
+                 cells=(CellSpec(num_units=4, cell_clip=0.2),), inputs=_inputs((3, 4, 3), 2, 2.0)),
+        CaseSpec(name="forget_bias_0", description="LSTMCell(4, forget_bias=0.0)",
+                 cells=(CellSpec(num_units=4, forget_bias=0.0),), inputs=x),
+        CaseSpec(name="ragged", description="two layers, sequence_length [4, 2, 0]: zero outputs, "
+                 "carried state", cells=(lstm, CellSpec(num_units=3)), multi_rnn=True, inputs=x,
+                 sequence_length=(4, 2, 0), gradients=True),
+        CaseSpec(name="time_major", description="dynamic_rnn(time_major=True) on (T, B, I) inputs",
+                 cells=(lstm,), inputs=_inputs((4, 3, 3), seed=3), time_major=True,
+                 gradients=True),
+        CaseSpec(name="state_not_tuple", description="LSTMCell(4, state_is_tuple=False): "
+                 "state is concat([c, h])", cells=(CellSpec(num_units=4, state_is_tuple=False),),
+                 inputs=x),
+        CaseSpec(name="peepholes_float64", description="peepholes, projection and cell_clip in "
+                 "float64, ragged, with gradients",
+                 cells=(CellSpec(num_units=4, use_peepholes=True, num_proj=3, cell_clip=0.5),),
+                 inputs=x, dtype="float64", sequence_length=(4, 1, 3), gradients=True),
+    ]
+    explicit = [with_random_weights(c, seed=100 + k) for k, c in enumerate(explicit)]
+    stacked = CaseSpec(name="initial_state", description="two layers from a non-zero initial "
+                       "state", cells=(lstm, CellSpec(num_units=3)), multi_rnn=True, inputs=x,
+                       gradients=True)
+    explicit.append(with_random_weights(stacked.replace(initial_state=_state(stacked, 7)), 120))
+
+    seeded = [
+        CaseSpec(name="stacked_gradients", description="the document's stacked graph: "
+                 "gradients of the loss w.r.t. every variable, the inputs and the initial state",
+                 cells=(lstm, CellSpec(num_units=5)), multi_rnn=True,
+                 placeholder_shape=(None, None, 6), inputs=DOC_STACKED_INPUT, gradients=True),
+        CaseSpec(name="stacked_float64", description="the document's stacked graph in float64",
+                 cells=(lstm, CellSpec(num_units=5)), multi_rnn=True,
+                 placeholder_shape=(None, None, 6), inputs=DOC_STACKED_INPUT, dtype="float64",
+                 gradients=True),
+        CaseSpec(name="basic_lstm", description="BasicLSTMCell(4)",
+                 cells=(CellSpec(kind="BasicLSTMCell", num_units=4),), inputs=x, gradients=True),
+        CaseSpec(name="three_layer", description="MultiRNNCell of LSTMCell(3), (4), (2)",
+                 cells=(CellSpec(num_units=3), lstm, CellSpec(num_units=2)), multi_rnn=True,
+                 inputs=x, gradients=True),
+        CaseSpec(name="gru", description="GRUCell(4) (gates/ and candidate/ variables)",
+                 cells=(CellSpec(kind="GRUCell", num_units=4),), inputs=x, gradients=True),
+        CaseSpec(name="basic_rnn", description="BasicRNNCell(4)",
+                 cells=(CellSpec(kind="BasicRNNCell", num_units=4),), inputs=x, gradients=True),
+        CaseSpec(name="slim_head", description="LSTMCell(6) with a tf-slim fully_connected(3) "
+                 "head on the last output, as legacy sequence classifiers were written",
+                 cells=(CellSpec(num_units=6),), inputs=x, head=HeadSpec(num_outputs=3),
+                 gradients=True),
+        CaseSpec(name="constant_init", description="two LSTMCell(2) under "
+                 "variable_scope(initializer=constant_initializer(0.5)), as TF's own tests do",
+                 cells=(CellSpec(num_units=2), CellSpec(num_units=2)), multi_rnn=True,
+                 driver="call", scope="root", inputs=[[0.1, 0.2], [0.3, 0.4]], weights=0.5),
+    ]
+    return explicit + seeded
+
+
+def _with_recurrent_radius(spec: CaseSpec, radius: float) -> CaseSpec:
+    """Rescale each recurrent block of every kernel (rows ``I:``) to spectral radius ``radius``."""
+    weights = dict(spec.weights)
+    for name, info in naming.layout(spec).items():
+        if info.role.endswith("kernel") and info.layer >= 0 and "projection" not in info.role:
+            kernel = weights[name].copy()
+            depth = info.shape[0] - spec.cells[info.layer].num_units
+            for block in np.split(kernel[depth:], info.shape[1] // (info.shape[0] - depth), axis=1):
+                block *= radius / np.max(np.abs(np.linalg.eigvals(block)))
+            weights[name] = kernel
+    return spec.replace(weights=weights)
+
+
+GRADIENT_FLOW_T = 500
+
+
+def _gradient_flow_cases() -> List[CaseSpec]:
+    """The seed's exploding / vanishing argument, measured: ``|d h_T / d x_t|`` for every t.
+
+    ``explode_1_01`` and ``vanish_0_99`` are the document's arithmetic as a
+    network: a one-unit linear RNN whose recurrent weight is 1.01 (0.99), so
+    ``d h_500 / d x_0 = 1.01 ** 500 = 144.77`` (``0.99 ** 500 = 0.00657``).
+    The others compare a plain RNN with an LSTM at T = 500 on the same seeded
+    inputs, in float64 so that tiny norms do not underflow.
+    """
+    def scalar(name, weight, words):
+        return CaseSpec(
+            name=name, description=f"linear BasicRNNCell(1), recurrent weight {weight}: "
+            f"d h_500 / d x_0 = {weight}**500 ({words})",
+            cells=(CellSpec(kind="BasicRNNCell", num_units=1, activation="identity"),),
+            inputs=np.ones((1, GRADIENT_FLOW_T + 1, 1)), dtype="float64", jacobian=True,
+            weights={"rnn/basic_rnn_cell/kernel:0": [[1.0], [weight]],
+                     "rnn/basic_rnn_cell/bias:0": [0.0]})
+
+    x = _inputs((1, GRADIENT_FLOW_T, 1), seed=5)
+    rnn, lstm = CellSpec(kind="BasicRNNCell", num_units=4), CellSpec(num_units=4)
+    linear = CellSpec(kind="BasicRNNCell", num_units=4, activation="identity")
+
+    def measured(name, cell, words, radius=None):
+        spec = CaseSpec(name=name, description=f"{cell.kind}(4), T={GRADIENT_FLOW_T}: {words}",
+                        cells=(cell,), inputs=x, dtype="float64", jacobian=True)
+        spec = with_random_weights(spec, seed=11, scale=0.5)
+        return _with_recurrent_radius(spec, radius) if radius else spec
+
+    return [
+        scalar("explode_1_01", 1.01, "exploding"),
+        scalar("vanish_0_99", 0.99, "vanishing"),
+        measured("rnn_vanishing", rnn, "tanh, weights in [-0.5, 0.5]: the gradient vanishes"),
+        measured("lstm_vanishing", lstm, "the same weight scale: the gradient decays far slower"),
+        measured("rnn_exploding", linear, "linear, recurrent spectral radius 1.02: the "
+                 "gradient explodes", radius=1.02),
+        measured("lstm_exploding", lstm, "recurrent blocks of spectral radius 1.02: the gates "
+                 "keep the gradient bounded", radius=1.02),
+    ]
+
+
+def _training_cases() -> List[CaseSpec]:
+    """Next-step prediction of the seed's repeating 1, 2, 3 pattern, a few optimizer steps."""
+    pattern = np.array(DOC_SINGLE_INPUT[0] * 2, dtype=float)       # 1 2 3 1 2 3 1 2 3 1 2 3
+    windows = np.stack([pattern[k:k + 4] for k in range(3)])[..., None]   # (3, 4, 1)
+    targets = np.stack([pattern[k + 4:k + 5] for k in range(3)])          # (3, 1)
+    out = []
+    for optimizer, rate in (("sgd", 0.05), ("adam", 0.05)):
+        out.append(CaseSpec(
+            name=f"train_{optimizer}",
+            description=f"LSTMCell(4) + fully_connected(1) trained 20 steps with "
+                        f"{'GradientDescent' if optimizer == 'sgd' else 'Adam'}Optimizer({rate}) "
+                        f"to predict the next value of 1, 2, 3, 1, ...",
+            cells=(CellSpec(num_units=4),), inputs=windows, head=HeadSpec(num_outputs=1),
+            train=TrainSpec(optimizer=optimizer, learning_rate=rate, steps=20, targets=targets)))
+    return out
+
+
+_CASES += _option_cases() + _gradient_flow_cases() + _training_cases()
 CASES: Dict[str, CaseSpec] = {case.name: case for case in _CASES}
 
 

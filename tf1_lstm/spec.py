@@ -21,6 +21,8 @@ Named result arrays (the keys every engine returns and every golden holds)::
     gradients/variables/<tf name>  d loss / d variable
     gradients/inputs               d loss / d inputs
     gradients/initial_state/...    d loss / d initial state (same suffixes as state/...)
+    jacobian_norms                 with ``jacobian``: |d outputs[b, T-1] / d inputs[b, t]|  (B, T)
+    train/loss, train/variables/.. with ``train``: the loss curve and the trained weights
 
 Shape legend used across the package: ``B`` batch, ``T`` time, ``I`` input
 depth, ``H`` units, ``P`` projection (``num_proj``).
@@ -125,6 +127,34 @@ class HeadSpec:
     scope: str = "logits"
 
 
+OPTIMIZERS = ("sgd", "adam")
+
+
+@dataclass(frozen=True, eq=False)
+class TrainSpec:
+    """A few steps of ``tf.compat.v1.train`` on the head's logits.
+
+    ``loss = mean((logits - targets) ** 2)``, minimized with
+    ``GradientDescentOptimizer(learning_rate)`` (``"sgd"``) or
+    ``AdamOptimizer(learning_rate)`` (``"adam"``, TF1 defaults beta1 0.9,
+    beta2 0.999, epsilon 1e-8) for ``steps`` steps on the case's inputs.
+
+    Results: ``train/loss`` (steps + 1,), the loss before each step and after
+    the last; ``train/variables/<tf name>``, the weights after the last step.
+    """
+
+    optimizer: str = "sgd"
+    learning_rate: float = 0.1
+    steps: int = 10
+    targets: Any = None  # (B, N) array
+
+    def __post_init__(self) -> None:
+        if self.targets is not None:
+            targets = np.array(self.targets, dtype=np.float64)
+            targets.setflags(write=False)
+            object.__setattr__(self, "targets", targets)
+
+
 Weights = Union[None, float, Mapping[str, np.ndarray]]
 
 
@@ -157,6 +187,11 @@ class CaseSpec:
       seed: seeds the graph, Python's ``random`` and NumPy before building.
       head: an optional tf-slim ``fully_connected`` head.
       gradients: also compute ``loss`` and its gradients (see :data:`LOSS`).
+      jacobian: also compute ``jacobian_norms`` (B, T): the Frobenius norm of
+        ``d outputs[b, T-1] / d inputs[b, t]`` for every step ``t`` (how much
+        the last output still feels each input: the exploding / vanishing
+        gradient measure).
+      train: train the weights for a few steps (see :class:`TrainSpec`).
       tolerances: per-array ``(rtol, atol)`` overrides, by result name.
     """
 
@@ -177,6 +212,8 @@ class CaseSpec:
     seed: int = 42
     head: Optional[HeadSpec] = None
     gradients: bool = False
+    jacobian: bool = False
+    train: Optional[TrainSpec] = None
     tolerances: Mapping[str, Tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -194,6 +231,9 @@ class CaseSpec:
             object.__setattr__(self, "sequence_length", tuple(int(n) for n in self.sequence_length))
         if self.placeholder_shape is not None:
             object.__setattr__(self, "placeholder_shape", tuple(self.placeholder_shape))
+        if self.train is not None and self.train.targets is not None:
+            object.__setattr__(self, "train", dataclasses.replace(
+                self.train, targets=_frozen_array(self.train.targets, self.dtype, "train.targets")))
         validate(self)
 
     # Derived sizes -------------------------------------------------------
@@ -326,6 +366,25 @@ def validate(spec: CaseSpec) -> None:
              "told apart; use initial_state null or explicit arrays")
     if spec.gradients and spec.feed != "placeholder":
         fail("gradients: need feed 'placeholder' (d loss / d inputs of a constant is not defined)")
+    if spec.jacobian:
+        if spec.driver != "dynamic_rnn" or spec.time_major:
+            fail("jacobian: needs a batch-major dynamic_rnn (d outputs[:, T-1] / d inputs[:, t])")
+        if spec.feed != "placeholder":
+            fail("jacobian: needs feed 'placeholder'")
+    if spec.train is not None:
+        train = spec.train
+        if spec.head is None:
+            fail("train: needs a head (the loss is mean((logits - targets) ** 2))")
+        if train.optimizer not in OPTIMIZERS:
+            fail(f"train.optimizer: expected one of {OPTIMIZERS}, got {train.optimizer!r}")
+        if isinstance(train.steps, bool) or not isinstance(train.steps, int) or train.steps < 1:
+            fail(f"train.steps: expected a positive integer, got {train.steps!r}")
+        if not (train.learning_rate > 0):
+            fail(f"train.learning_rate: must be > 0, got {train.learning_rate!r}")
+        want = (spec.batch_size, spec.head.num_outputs)
+        if train.targets is None or train.targets.shape != want:
+            got = None if train.targets is None else train.targets.shape
+            fail(f"train.targets: expected shape {want} (batch, head outputs), got {got}")
     if spec.head is not None:
         if isinstance(spec.weights, (int, float)):
             fail("weights: a constant initializer does not reach tf-slim's fully_connected, "
@@ -373,6 +432,7 @@ def _shape_str(shape) -> str:
 _CASE_FIELDS = {f.name for f in dataclasses.fields(CaseSpec)}
 _CELL_FIELDS = {f.name for f in dataclasses.fields(CellSpec)}
 _HEAD_FIELDS = {f.name for f in dataclasses.fields(HeadSpec)}
+_TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainSpec)}
 
 
 def to_dict(spec: CaseSpec) -> Dict[str, Any]:
@@ -384,6 +444,9 @@ def to_dict(spec: CaseSpec) -> Dict[str, Any]:
             value = [dataclasses.asdict(c) for c in value]
         elif f.name == "head" and value is not None:
             value = dataclasses.asdict(value)
+        elif f.name == "train" and value is not None:
+            value = {k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                     for k, v in dataclasses.asdict(value).items()}
         elif isinstance(value, np.ndarray):
             value = value.tolist()
         elif isinstance(value, Mapping):
@@ -447,6 +510,15 @@ def from_dict(data: Mapping[str, Any], arrays: Optional[Mapping[str, np.ndarray]
         if not isinstance(head, Mapping) or set(head) - _HEAD_FIELDS:
             raise SpecError(f"head: expected an object with fields {sorted(_HEAD_FIELDS)}, got {head!r}")
         kwargs["head"] = HeadSpec(**head)
+    if kwargs.get("train") is not None:
+        train = kwargs["train"]
+        if not isinstance(train, Mapping) or set(train) - _TRAIN_FIELDS:
+            raise SpecError(f"train: expected an object with fields {sorted(_TRAIN_FIELDS)}, "
+                            f"got {train!r}")
+        train = dict(train)
+        if "targets" in train:
+            train["targets"] = resolve(train["targets"], "train.targets")
+        kwargs["train"] = TrainSpec(**train)
     if kwargs.get("tolerances") is not None:
         kwargs["tolerances"] = {k: tuple(v) for k, v in kwargs["tolerances"].items()}
     else:

@@ -209,6 +209,9 @@ def execute(spec: CaseSpec, weights: Optional[Mapping[str, np.ndarray]] = None, 
         fetches = dict(built.fetches)
         if spec.gradients:
             fetches.update(_gradients(tf, spec, built, variables))
+        if spec.jacobian:
+            fetches["jacobian_norms"] = _jacobian_norms(tf, spec, built)
+        train_ops = _training(tf, spec, built, variables) if spec.train else None
         init = v1.global_variables_initializer()
 
         table = ""
@@ -227,6 +230,8 @@ def execute(spec: CaseSpec, weights: Optional[Mapping[str, np.ndarray]] = None, 
                 _assign(sess, variables, weights)
             values = sess.run(fetches, feed_dict=built.feed)
             current = dict(zip([v.name for v in variables], sess.run(variables)))
+            if train_ops is not None:
+                values.update(_train(sess, spec, built, variables, *train_ops))
 
     arrays: Dict[str, np.ndarray] = {"inputs": np.array(spec.inputs)}
     arrays.update({k: np.asarray(v) for k, v in values.items()})
@@ -320,4 +325,41 @@ def _gradients(tf, spec: CaseSpec, built: Built, variables) -> Dict[str, Any]:
     out = {"loss": loss}
     for key, grad, target in zip(targets, grads, targets.values()):
         out["gradients/" + key] = grad if grad is not None else tf.zeros_like(target)
+    return out
+
+
+def _jacobian_norms(tf, spec: CaseSpec, built: Built):
+    """(B, T): ``|d outputs[b, T-1] / d inputs[b, t]|_F``, one ``tf.gradients`` per output unit.
+
+    Examples of a batch do not interact, so the gradient of ``sum_b
+    outputs[b, T-1, k]`` w.r.t. ``inputs[b]`` is row ``k`` of example ``b``'s
+    Jacobian.
+    """
+    last = built.output[:, -1]                                        # (B, O)
+    rows = [tf.compat.v1.gradients(last[:, k], built.inputs)[0]       # (B, T, I) each
+            for k in range(spec.cells[-1].output_size)]
+    jac = tf.stack(rows)                                              # (O, B, T, I)
+    return tf.sqrt(tf.reduce_sum(tf.square(jac), axis=[0, 3]))        # (B, T)
+
+
+def _training(tf, spec: CaseSpec, built: Built, variables):
+    """The loss and train op of ``spec.train`` (see :class:`tf1_lstm.spec.TrainSpec`)."""
+    v1 = tf.compat.v1
+    train = spec.train
+    targets = v1.constant(train.targets, dtype=tf.as_dtype(spec.dtype))
+    loss = tf.reduce_mean(tf.square(built.fetches["logits"] - targets))
+    if train.optimizer == "sgd":
+        optimizer = v1.train.GradientDescentOptimizer(train.learning_rate)
+    else:
+        optimizer = v1.train.AdamOptimizer(train.learning_rate)
+    return loss, optimizer.minimize(loss, var_list=variables)
+
+
+def _train(sess, spec: CaseSpec, built: Built, variables, loss, train_op) -> Dict[str, np.ndarray]:
+    """Run the training steps; the loss before each step and after the last, and the weights."""
+    losses = [sess.run([loss, train_op], feed_dict=built.feed)[0] for _ in range(spec.train.steps)]
+    losses.append(sess.run(loss, feed_dict=built.feed))
+    out = {"train/loss": np.array(losses, dtype=spec.dtype)}
+    for var, value in zip(variables, sess.run(variables)):
+        out["train/" + naming.variable_key(var.name)] = value
     return out
