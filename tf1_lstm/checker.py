@@ -248,3 +248,106 @@ def regen_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, force: bool = F
                            f"{detail}\n  kept the existing golden; rerun with --force to replace it")
     golden.write_atomic(path, data)
     return RegenResult(spec.name, path, "replaced", detail)
+
+
+# Engines against the golden (tf1-lstm check --engines) ------------------------
+
+NOT_INSTALLED, NOT_EXPRESSIBLE = "not installed", "not expressible"
+# Spec options whose results come on top of the forward pass (field -> off), and those results.
+_EXTRAS = {"gradients": False, "jacobian": False, "train": None}
+_EXTRA_RESULTS = ("loss", "gradients/", "jacobian_norms", "train/")
+
+
+@dataclass
+class EngineCheck:
+    """One engine's run of a case on the golden's weights, compared with the golden.
+
+    ``status``: ``ok``, ``mismatch``, ``error``, ``not installed`` or
+    ``not expressible`` (the last two are not failures: the engine's framework
+    is missing, or has no equivalent of an option the case uses).
+    """
+
+    engine: str
+    status: str
+    detail: str = ""
+    comparison: Optional[cmp.Comparison] = None
+
+    @property
+    def max_abs(self) -> Optional[float]:
+        return self.comparison.max_abs if self.comparison is not None else None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.status, 0)
+
+    def line(self) -> str:
+        if self.comparison is not None:
+            text = f"max abs error {self.max_abs:.3g} ({self.status})"
+            if self.detail:
+                text += f"; {self.detail}"
+            if not self.comparison.ok:
+                text += "\n" + self.comparison.report()
+            return text
+        return f"{self.status}: {self.detail}" if self.detail else self.status
+
+    def to_json(self) -> dict:
+        return {"engine": self.engine, "status": self.status, "detail": self.detail,
+                "max_abs": self.max_abs,
+                "comparison": self.comparison.to_json() if self.comparison else None}
+
+
+def check_engines(spec: CaseSpec, names: List[str], golden_dir: Path = GOLDEN_DIR
+                  ) -> List[EngineCheck]:
+    """Run each engine in ``names`` on the golden's weights; compare every array with the golden.
+
+    Never raises for a missing framework or an option an engine lacks: those
+    become ``not installed`` / ``not expressible``; a bad golden or weights
+    become ``error`` for every engine.
+    """
+    path = golden.path_for(golden_dir, spec.name)
+    try:
+        gold = golden.load(path, regen_hint=f"create it with: {regen_command(spec.name)}")
+        weights = naming.check_weights(spec, naming.split_variables(gold.arrays))
+    except (golden.GoldenError, ValueError) as exc:
+        return [EngineCheck(name, ERROR, str(exc)) for name in names]
+    out = []
+    for name in names:
+        try:
+            module = engines.get(name)
+        except ImportError as exc:
+            out.append(EngineCheck(name, NOT_INSTALLED, str(exc)))
+            continue
+        run_spec, expected, detail = spec, gold.arrays, ""
+        try:
+            try:
+                arrays = module.run(spec, weights)
+            except engines.NotExpressible as exc:
+                if exc.option not in _EXTRAS:
+                    raise
+                # The forward pass is still worth checking: compare what the engine can compute.
+                run_spec = spec.replace(**{f: d for f, d in _EXTRAS.items() if hasattr(spec, f)})
+                detail = f"forward only ({exc})"
+                expected = {k: v for k, v in gold.arrays.items()
+                            if not k.startswith(_EXTRA_RESULTS)}
+                arrays = module.run(run_spec, weights)
+        except engines.NotExpressible as exc:
+            out.append(EngineCheck(name, NOT_EXPRESSIBLE, str(exc)))
+            continue
+        except Exception as exc:  # noqa: BLE001  (a framework's own error is this engine's error)
+            out.append(EngineCheck(name, ERROR, f"{type(exc).__name__}: {exc}"))
+            continue
+        comparison = cmp.compare(arrays, expected, label=f"engine {name} vs golden [{spec.name}]",
+                                 tolerances=spec.tolerances)
+        status = OK if comparison.ok else (ERROR if comparison.structural else MISMATCH)
+        out.append(EngineCheck(name, status, detail, comparison=comparison))
+    return out
+
+
+def engines_report(checks: List[EngineCheck]) -> str:
+    """The per-engine lines of one case, indented under its report."""
+    width = max((len(c.engine) for c in checks), default=0)
+    lines = ["  engines vs golden:"]
+    for c in checks:
+        text = c.line().replace("\n", "\n      ")
+        lines.append(f"    {c.engine:<{width}}  {text}")
+    return "\n".join(lines)

@@ -1,7 +1,9 @@
 """``tf1-lstm``: a thin command line over the library.
 
-Subcommands: ``list``, ``reproduce``, ``check``, ``regen``, ``compute``, ``env``.
-Exit codes: 0 everything holds, 1 a mismatch, 2 usage or golden-file error.
+Subcommands: ``list``, ``reproduce``, ``check``, ``regen``, ``compute``, ``convert``, ``run``,
+``env``.
+Exit codes: 0 everything holds, 1 a mismatch, 2 usage or golden-file error; ``run`` also
+3 when the script itself raised or exited non-zero.
 """
 
 from __future__ import annotations
@@ -72,12 +74,19 @@ def _cmd_check(args) -> int:
     _quiet_tensorflow()
     results = [checker.check_case(s, Path(args.golden_dir), oracle=not args.no_oracle)
                for s in specs]
+    engine_checks = [checker.check_engines(s, _engine_names(args.engines), Path(args.golden_dir))
+                     if args.engines else [] for s in specs]
     code = max((r.exit_code for r in results), default=EXIT_OK)
+    code = max([code] + [c.exit_code for checks in engine_checks for c in checks])
     if args.json:
-        print(json.dumps({"exit_code": code, "cases": [r.to_json() for r in results]}, indent=1))
+        cases_json = [dict(r.to_json(), engines=[c.to_json() for c in checks])
+                      for r, checks in zip(results, engine_checks)]
+        print(json.dumps({"exit_code": code, "cases": cases_json}, indent=1))
     else:
-        for r in results:
+        for r, checks in zip(results, engine_checks):
             print(r.report())
+            if checks:
+                print(checker.engines_report(checks))
         counts = {s: sum(r.status == s for r in results) for s in (checker.OK, checker.MISMATCH,
                                                                    checker.ERROR)}
         print(f"{len(results)} cases: {counts[checker.OK]} ok, {counts[checker.MISMATCH]} "
@@ -101,15 +110,11 @@ def _cmd_regen(args) -> int:
 
 
 def _cmd_compute(args) -> int:
-    from . import cases, engines, golden
+    from . import engines, golden
     from . import spec as spec_mod
 
-    path = Path(args.spec)
-    if not path.exists() and args.spec in cases.CASES:
-        spec = cases.get(args.spec)
-    else:
-        spec = spec_mod.load_file(path, args.arrays)
-    if args.engine == "tf":
+    spec = _load_spec(args.spec, args.arrays)
+    if args.engine != "numpy":
         _quiet_tensorflow()
     weights = None
     if args.weights:
@@ -118,7 +123,12 @@ def _cmd_compute(args) -> int:
         with np.load(args.weights, allow_pickle=False) as npz:
             stored = {k: npz[k] for k in npz.files if k != golden.META_KEY}
         weights = naming.split_variables(stored) or stored
-    arrays = engines.get(args.engine).run(spec, weights)
+    try:
+        engine = engines.get(args.engine)
+    except ImportError as exc:
+        raise ValueError(f"engine {args.engine!r} is not installed ({exc}); "
+                         f"pip install 'tf1-lstm[{args.engine}]'") from None
+    arrays = engine.run(spec, weights)
     if args.out:
         meta = {"schema_version": golden.SCHEMA_VERSION, "case": spec.name,
                 "engine": args.engine, "spec": spec_mod.to_dict(spec)}
@@ -129,6 +139,79 @@ def _cmd_compute(args) -> int:
             for name, value in arrays.items():
                 print(f"{name} {value.dtype} {value.shape}\n{value}")
     return EXIT_OK
+
+
+def _load_spec(arg: str, arrays: Optional[str]):
+    """A spec from a JSON file, or the built-in case of that name."""
+    from . import cases
+    from . import spec as spec_mod
+
+    path = Path(arg)
+    if not path.is_file() and arg in cases.CASES:
+        return cases.get(arg)
+    return spec_mod.load_file(path, arrays)
+
+
+def _engine_names(value: str):
+    from .engines import ENGINES
+
+    names = list(ENGINES) if value == "all" else [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ENGINES]
+    if unknown:
+        raise ValueError(f"--engines: unknown engine(s) {unknown}; known: {', '.join(ENGINES)}, all")
+    return names
+
+
+def _cmd_convert(args) -> int:
+    from .migrate import files
+
+    spec = _load_spec(args.spec, args.arrays)
+    _quiet_tensorflow()
+    try:
+        result = files.convert_checkpoint(args.checkpoint, spec, args.to, args.out,
+                                          scope=args.scope)
+    except ImportError as exc:
+        raise ValueError(f"target {args.to!r} is not installed ({exc}); "
+                         f"pip install 'tf1-lstm[{args.to}]'") from None
+    print(result.report())
+    return EXIT_OK if result.comparison.ok else EXIT_MISMATCH
+
+
+class _RunParser(_Parser):
+    """``run``'s parser: the runner's options anywhere, the script's arguments after ``--``."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        args = list(sys.argv[1:] if args is None else args)
+        script_args = []
+        if "--" in args:
+            split = args.index("--")
+            args, script_args = args[:split], args[split + 1:]
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)} (arguments for the script "
+                       f"go after --: tf1-lstm run SCRIPT.py [options] -- ARGS...)")
+        namespace.script_args = script_args
+        return namespace, []
+
+
+def _cmd_run(args) -> int:
+    from .runner import EXIT_SCRIPT_FAILED, ScriptFailed, preflight, run_script
+
+    if (args.rtol is None) != (args.atol is None):
+        raise _UsageError("give --rtol and --atol together")
+    tolerance = None if args.rtol is None else (args.rtol, args.atol)
+    preflight(args.script, args.capture, args.check, args.seed)  # before TensorFlow loads
+    _quiet_tensorflow()
+    try:
+        result = run_script(args.script, args.script_args, seed=args.seed, capture=args.capture,
+                            check=args.check, tolerance=tolerance)
+    except ScriptFailed as exc:
+        sys.stderr.write(exc.traceback_text)
+        print(f"tf1-lstm: error: {exc}; nothing was written", file=sys.stderr)
+        return EXIT_SCRIPT_FAILED
+    if result.message:  # the script owns stdout; the runner reports on stderr
+        print(result.message, file=sys.stderr)
+    return result.exit_code
 
 
 def _cmd_env(args) -> int:
@@ -167,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.add_argument("--no-oracle", action="store_true", help="skip the NumPy oracle comparison")
     p.add_argument("--golden-dir", default=str(GOLDEN_DIR), help="where the goldens are")
+    p.add_argument("--engines", metavar="LIST", help="also run these engines (comma-separated, "
+                   "or 'all') on each golden's weights and show their max error against it")
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("regen", help="regenerate goldens (a changed one only with --force)")
@@ -184,6 +269,45 @@ def build_parser() -> argparse.ArgumentParser:
                    "its 'variables/...' arrays are used)")
     p.add_argument("--out", help="write the named arrays to this .npz")
     p.set_defaults(func=_cmd_compute)
+
+    p = sub.add_parser("convert", help="convert a TF1 checkpoint to keras|keras3|torch|onnx "
+                       "and measure the converted file against TF1")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a tf.compat.v1.train.Saver "
+                   "checkpoint prefix (model.ckpt) or its directory")
+    p.add_argument("--to", required=True, choices=("keras", "keras3", "torch", "onnx"),
+                   help="the target framework")
+    p.add_argument("--out", required=True, help="the file to write: .weights.h5 or .keras "
+                   "(keras, keras3), .pt (torch), .onnx (onnx)")
+    p.add_argument("--spec", required=True, metavar="SPEC", help="the case the checkpoint's "
+                   "graph was built as: a built-in case name or a spec JSON file; its inputs "
+                   "are used for the equivalence check")
+    p.add_argument("--arrays", help="sidecar .npz of the spec JSON")
+    p.add_argument("--scope", help="the variable scope the cells were built under in the "
+                   "checkpoint's graph (default: the spec's scope; '' for none)")
+    p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("run", help="run an unmodified TF1 script (tf.Session, tf.contrib.rnn); "
+                       "capture or check its Session.run results",
+                       usage="tf1-lstm run SCRIPT.py [--seed N] [--capture FILE | --check FILE] "
+                       "[--rtol R --atol A] [-- ARGS...]",
+                       epilog="Exit codes: 0 ok, 1 a checked value differs, 2 usage, missing or "
+                       "invalid script, bad capture file, or the script made other calls or "
+                       "shapes than captured, 3 the script raised (its traceback is printed; "
+                       "nothing is written). The script's output goes to stdout, the "
+                       "runner's report to stderr.")
+    p.__class__ = _RunParser  # add_parser makes every subparser a _Parser
+    p.add_argument("script", metavar="SCRIPT.py", help="the TF1 script, run as __main__")
+    p.add_argument("--seed", type=int, help="seed Python, NumPy and every graph without its "
+                   "own seed (default: none; 0 with --capture; the stored seed with --check)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--capture", metavar="FILE.npz", help="record every Session.run result "
+                      "into this golden file")
+    mode.add_argument("--check", metavar="FILE.npz", help="compare every Session.run result "
+                      "with this capture, call by call")
+    p.add_argument("--rtol", type=float, help="relative tolerance for every array (with --atol; "
+                   "default: per dtype, stored in the capture)")
+    p.add_argument("--atol", type=float, help="absolute tolerance for every array (with --rtol)")
+    p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("env", help="versions, oneDNN, seeds and determinism settings")
     p.add_argument("--json", action="store_true", help="print JSON")

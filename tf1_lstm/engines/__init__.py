@@ -7,7 +7,9 @@ An engine that cannot express an option of a spec raises
 framework is not installed raises ``ImportError`` when it is loaded. ``tf`` builds the TF1
 graph (:mod:`tf1_lstm.engines.tf1`); ``numpy`` is the independent oracle
 (:mod:`tf1_lstm.reference`), which needs explicit or constant weights.
-Engines are imported on demand so that asking for the oracle never imports
+``keras`` (tf-keras), ``keras3``, ``torch`` and ``onnx`` run the spec in a
+migration target from converted TF1 weights (:mod:`tf1_lstm.migrate`); torch
+and onnx are optional extras. Engines are imported on demand so that asking for the oracle never imports
 TensorFlow.
 """
 
@@ -18,6 +20,11 @@ import importlib
 ENGINES = {
     "tf": "tf1_lstm.engines.tf1",
     "numpy": "tf1_lstm.reference",
+    # Migration targets (tf1_lstm.migrate); torch and onnx are optional extras.
+    "keras": "tf1_lstm.engines.keras2",
+    "keras3": "tf1_lstm.engines.keras3",
+    "torch": "tf1_lstm.engines.torch_engine",
+    "onnx": "tf1_lstm.engines.onnx_engine",
 }
 
 

@@ -1,0 +1,204 @@
+"""Converters between TF1 variables and each target's weights, in NumPy only.
+
+``to_target(spec, variables, target)`` takes TF1 variables by name (as
+:func:`tf1_lstm.naming.layout` names them, a golden's ``variables/...`` or a
+checkpoint read with :mod:`tf1_lstm.migrate.checkpoint`) and returns the
+target's weights by the target's own names; ``to_tf1(spec, weights, target)``
+goes back. Both read gate order and bias handling from
+:data:`tf1_lstm.migrate.layouts.LAYOUTS` and nothing else, and both refuse a
+spec the target cannot express (:func:`~tf1_lstm.migrate.layouts.check_expressible`).
+
+The target's names (``k`` = layer)::
+
+    keras, keras3  cell_{k}/kernel, cell_{k}/recurrent_kernel, cell_{k}/bias,
+                   head/kernel, head/bias  -- in ``Model.get_weights()`` order
+                   of :func:`tf1_lstm.migrate.keras_model.build`
+    torch          one torch.nn.LSTM(num_layers=n) when every layer has the same
+                   H and P: weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k},
+                   bias_hh_l{k}, weight_hr_l{k}; otherwise a ModuleList of
+                   one-layer LSTMs: {k}.weight_ih_l0, ...; head.weight, head.bias
+    onnx           initializers W_{k}, R_{k}, B_{k}, P_{k}, head/W, head/b
+
+Nothing here imports a framework.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Mapping, Tuple
+
+import numpy as np
+
+from .. import naming
+from ..spec import CaseSpec
+from .layouts import LAYOUTS, check_expressible
+
+Arrays = Dict[str, np.ndarray]
+
+
+def _layers(spec: CaseSpec, variables: Mapping[str, np.ndarray]):
+    layers, head = naming.params_by_layer(spec, variables)
+    depths = [spec.input_depth] + [c.output_size for c in spec.cells[:-1]]
+    return list(zip(spec.cells, layers, depths)), head
+
+
+def torch_single_module(spec: CaseSpec) -> bool:
+    """True when one multi-layer ``torch.nn.LSTM`` holds every layer (same ``H`` and ``P``)."""
+    first = spec.cells[0]
+    return all(c.num_units == first.num_units and c.num_proj == first.num_proj
+               for c in spec.cells)
+
+
+def torch_prefix(spec: CaseSpec, layer: int) -> Tuple[str, int]:
+    """``(key prefix, nn.LSTM layer index)`` of ``layer`` in the torch state dict."""
+    if torch_single_module(spec):
+        return "", layer
+    return f"{layer}.", 0
+
+
+def to_target(spec: CaseSpec, variables: Mapping[str, np.ndarray], target: str) -> Arrays:
+    """TF1 variables -> ``target``'s weights by name (see the module docstring).
+
+    Raises:
+      NotExpressible: an option of ``spec`` that ``target`` lacks.
+      ValueError: variables that do not fit ``spec`` (named), an unknown target.
+    """
+    check_expressible(spec, target)
+    lay = LAYOUTS[target]
+    layers, head = _layers(spec, variables)
+    out: Arrays = {}
+    for k, (cell, p, depth) in enumerate(layers):
+        h, dtype = cell.num_units, p["kernel"].dtype
+        w_x, w_h = p["kernel"][:depth], p["kernel"][depth:]          # (I, 4H), (R, 4H)
+        fb = lay.forget_bias_vector(h, cell.forget_bias, dtype)       # (4H,) target order
+        bias = lay.to_target(p["bias"])                               # (4H,) target order
+        if target in ("keras", "keras3"):
+            out[f"cell_{k}/kernel"] = lay.to_target(w_x, axis=1)      # (I, 4H)
+            out[f"cell_{k}/recurrent_kernel"] = lay.to_target(w_h, axis=1)  # (R, 4H)
+            out[f"cell_{k}/bias"] = bias + fb                         # (4H,)
+        elif target == "torch":
+            pre, n = torch_prefix(spec, k)
+            out[f"{pre}weight_ih_l{n}"] = lay.to_target(w_x.T, axis=0)  # (4H, I)
+            out[f"{pre}weight_hh_l{n}"] = lay.to_target(w_h.T, axis=0)  # (4H, R)
+            out[f"{pre}bias_ih_l{n}"] = bias                          # (4H,)
+            out[f"{pre}bias_hh_l{n}"] = fb                            # (4H,)
+            if cell.num_proj:
+                out[f"{pre}weight_hr_l{n}"] = p["projection/kernel"].T  # (P, H)
+        else:  # onnx
+            out[f"W_{k}"] = lay.to_target(w_x.T, axis=0)[None]        # (1, 4H, I)
+            out[f"R_{k}"] = lay.to_target(w_h.T, axis=0)[None]        # (1, 4H, H)
+            out[f"B_{k}"] = np.concatenate([bias, fb])[None]          # (1, 8H)
+            if cell.use_peepholes:
+                out[f"P_{k}"] = np.concatenate([p[n] for n in lay.peepholes])[None]  # (1, 3H)
+    if head:
+        if target == "torch":
+            out["head.weight"], out["head.bias"] = head["weights"].T, head["biases"]
+        elif target == "onnx":
+            out["head/W"], out["head/b"] = head["weights"], head["biases"]
+        else:
+            out["head/kernel"], out["head/bias"] = head["weights"], head["biases"]
+    return {k: np.ascontiguousarray(v) for k, v in out.items()}
+
+
+def expected_names(spec: CaseSpec, target: str) -> Dict[str, Tuple[int, ...]]:
+    """The names and shapes :func:`to_target` gives for ``spec``."""
+    zeros = {name: np.zeros(info.shape, spec.dtype) for name, info in naming.layout(spec).items()}
+    return {k: v.shape for k, v in to_target(spec, zeros, target).items()}
+
+
+def _check(spec: CaseSpec, weights: Mapping[str, np.ndarray], target: str) -> Arrays:
+    want = expected_names(spec, target)
+    missing = [n for n in want if n not in weights]
+    unknown = [n for n in weights if n not in want]
+    if missing or unknown:
+        raise ValueError(f"case {spec.name!r}: {target} weights do not match: missing {missing}, "
+                         f"unknown {unknown} (expected {list(want)})")
+    out = {}
+    for name, shape in want.items():
+        value = np.asarray(weights[name])
+        if value.shape != shape:
+            raise ValueError(f"case {spec.name!r}: {target} weight {name!r} has shape "
+                             f"{value.shape}, expected {shape}")
+        out[name] = value.astype(spec.dtype, copy=False)
+    return out
+
+
+def to_tf1(spec: CaseSpec, weights: Mapping[str, np.ndarray], target: str, *,
+           unfold_forget_bias: bool = True) -> Arrays:
+    """``target``'s weights -> TF1 variables by TF name (``rnn/.../kernel:0``).
+
+    Args:
+      spec: the TF1 computation the variables are for.
+      weights: by the target's names (see the module docstring).
+      target: ``keras``, ``keras3``, ``torch`` or ``onnx``.
+      unfold_forget_bias: take each cell's ``forget_bias`` back out of the
+        bias, giving variables for cells built with that ``forget_bias``
+        (False: variables for cells built with ``forget_bias=0``).
+
+    Raises:
+      NotExpressible: an option of ``spec`` that ``target`` lacks.
+      ValueError: names or shapes that do not fit (named).
+    """
+    check_expressible(spec, target)
+    lay = LAYOUTS[target]
+    w = _check(spec, weights, target)
+    out: Arrays = {}
+    by_layer: List[Dict[str, str]] = [
+        {info.role: name for name, info in naming.layout(spec).items() if info.layer == k}
+        for k in range(len(spec.cells))]
+    for k, cell in enumerate(spec.cells):
+        names = by_layer[k]
+        h, dtype = cell.num_units, np.dtype(spec.dtype)
+        fb = lay.forget_bias_vector(h, cell.forget_bias if unfold_forget_bias else 0.0, dtype)
+        if target in ("keras", "keras3"):
+            w_x = lay.to_tf1(w[f"cell_{k}/kernel"], axis=1)
+            w_h = lay.to_tf1(w[f"cell_{k}/recurrent_kernel"], axis=1)
+            bias = lay.to_tf1(w[f"cell_{k}/bias"] - fb)
+        elif target == "torch":
+            pre, n = torch_prefix(spec, k)
+            w_x = lay.to_tf1(w[f"{pre}weight_ih_l{n}"], axis=0).T
+            w_h = lay.to_tf1(w[f"{pre}weight_hh_l{n}"], axis=0).T
+            # (bias_hh - forget_bias) first: exactly 0 for weights this module wrote.
+            bias = lay.to_tf1(w[f"{pre}bias_ih_l{n}"] + (w[f"{pre}bias_hh_l{n}"] - fb))
+            if cell.num_proj:
+                out[names["projection/kernel"]] = w[f"{pre}weight_hr_l{n}"].T
+        else:  # onnx
+            w_x = lay.to_tf1(w[f"W_{k}"][0], axis=0).T
+            w_h = lay.to_tf1(w[f"R_{k}"][0], axis=0).T
+            b_w, b_r = np.split(w[f"B_{k}"][0], 2)
+            bias = lay.to_tf1(b_w + (b_r - fb))
+            if cell.use_peepholes:
+                for name, value in zip(lay.peepholes, np.split(w[f"P_{k}"][0], 3)):
+                    out[names[name]] = value
+        out[names["kernel"]] = np.concatenate([w_x, w_h], axis=0)
+        out[names["bias"]] = bias
+    if spec.head is not None:
+        head = {info.role: name for name, info in naming.layout(spec).items() if info.layer < 0}
+        if target == "torch":
+            out[head["weights"]], out[head["biases"]] = w["head.weight"].T, w["head.bias"]
+        elif target == "onnx":
+            out[head["weights"]], out[head["biases"]] = w["head/W"], w["head/b"]
+        else:
+            out[head["weights"]], out[head["biases"]] = w["head/kernel"], w["head/bias"]
+    order = list(naming.layout(spec))
+    return {name: np.ascontiguousarray(out[name], dtype=spec.dtype) for name in order}
+
+
+def gradients_to_tf1(spec: CaseSpec, grads: Mapping[str, np.ndarray], target: str) -> Arrays:
+    """d loss / d target weights -> d loss / d TF1 variables (the adjoint of :func:`to_target`).
+
+    :func:`to_target` is a permutation and transposes of the TF1 arrays plus
+    a constant (``forget_bias``). Its adjoint is the inverse permutation, and
+    a second bias that holds only ``forget_bias`` (PyTorch's ``bias_hh``,
+    ONNX's R-bias) does not depend on any TF1 variable, so its gradient is
+    dropped rather than added.
+    """
+    grads = dict(grads)
+    if LAYOUTS[target].forget_bias_in == "second_bias":
+        for name, value in grads.items():
+            if target == "torch" and "bias_hh_l" in name:
+                grads[name] = np.zeros_like(value)
+            elif target == "onnx" and name.startswith("B_"):
+                value = np.array(value)
+                value[..., value.shape[-1] // 2:] = 0
+                grads[name] = value
+    return to_tf1(spec, grads, target, unfold_forget_bias=False)
