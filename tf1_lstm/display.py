@@ -19,11 +19,11 @@ def state_repr(spec: CaseSpec, arrays: Mapping[str, np.ndarray], prefix: str = "
     """The repr TF1 prints for the final state (``LSTMStateTuple`` per tuple-state layer)."""
     parts = []
     for k, cell in enumerate(spec.cells):
-        key = f"{prefix}/{k}" if spec.multi_rnn else prefix
         if cell.is_lstm and cell.state_is_tuple:
-            parts.append(f"LSTMStateTuple(c={arrays[key + '/c']!r}, h={arrays[key + '/h']!r})")
+            c, h = (arrays[spec.state_key(k, part, prefix)] for part in ("c", "h"))
+            parts.append(f"LSTMStateTuple(c={c!r}, h={h!r})")
         else:
-            parts.append(repr(arrays[key]))
+            parts.append(repr(arrays[spec.state_key(k, "", prefix)]))
     if not spec.multi_rnn:
         return parts[0]
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
@@ -47,7 +47,7 @@ def reproduction(spec: CaseSpec, arrays: Mapping[str, np.ndarray], variable_tabl
     out.append(f"output shape: {outputs.shape}")
     last = spec.cells[-1]
     if last.is_lstm and last.state_is_tuple and spec.sequence_length is None:
-        h_key = f"state/{len(spec.cells) - 1}/h" if spec.multi_rnn else "state/h"
+        h_key = spec.state_key(len(spec.cells) - 1, "h")
         final = outputs if spec.driver == "call" else (
             outputs[-1] if spec.time_major else outputs[:, -1])
         out.append(f"output equals h: {bool(np.array_equal(final, arrays[h_key]))}")

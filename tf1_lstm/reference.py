@@ -459,21 +459,12 @@ def _initial_states(spec: CaseSpec, cells: Sequence[_Cell]) -> List[State]:
     states = []
     for k, cell in enumerate(cells):
         if isinstance(spec.initial_state, Mapping):
-            prefix = _state_prefix(spec, k)
-            parts = {p: np.asarray(spec.initial_state[_state_key(prefix, p)])
+            parts = {p: np.asarray(spec.initial_state[spec.state_key(k, p)])
                      for p in cell.cell.state_parts}
             states.append(cell.split_state(parts))
         else:  # "zeros" and None are both the zero state
             states.append(cell.zero_state(spec.batch_size, dtype))
     return states
-
-
-def _state_prefix(spec: CaseSpec, layer: int) -> str:
-    return f"state/{layer}" if spec.multi_rnn else "state"
-
-
-def _state_key(prefix: str, part: str) -> str:
-    return f"{prefix}/{part}" if part else prefix
 
 
 @dataclass
@@ -570,9 +561,8 @@ def _state_results(spec: CaseSpec, cells: Sequence[_Cell], states: Sequence[Stat
                    prefix: str = "state") -> Dict[str, np.ndarray]:
     out: Dict[str, np.ndarray] = {}
     for k, (cell, state) in enumerate(zip(cells, states)):
-        layer = f"{prefix}/{k}" if spec.multi_rnn else prefix
         for part, value in cell.join_state(state).items():
-            out[_state_key(layer, part)] = value
+            out[spec.state_key(k, part, prefix)] = value
     return out
 
 
@@ -632,8 +622,7 @@ def _loss_gradients(spec: CaseSpec, fwd: _Forward, state_results: Mapping[str, n
     grads, d_inputs, d_initial = _backward(spec, fwd, fwd.outputs_tm, d_finals, fwd.logits)
     out: Dict[str, np.ndarray] = {"loss": np.asarray(loss), "gradients/inputs": d_inputs}
     out.update({f"gradients/{naming.variable_key(name)}": g for name, g in grads.items()})
-    out.update({"gradients/initial_state" + key[len("state"):]: value for key, value in
-                _state_results(spec, fwd.cells, d_initial).items()})
+    out.update(_state_results(spec, fwd.cells, d_initial, prefix="gradients/initial_state"))
     return out
 
 

@@ -260,13 +260,23 @@ class CaseSpec:
         """Result names of the final state, in TF's nesting order."""
         return tuple(key for key, _ in self.state_shapes().items())
 
+    def state_key(self, layer: int, part: str = "", prefix: str = "state") -> str:
+        """Result name of one state part: the one place that spells them.
+
+        ``state/c`` and ``state/h`` for one tuple-state cell, ``state/<layer>/c``
+        in a ``MultiRNNCell``, ``state`` (``state/<layer>``) for a one-tensor
+        state (``part == ""``); ``prefix`` gives the same names elsewhere
+        (``gradients/initial_state/...``).
+        """
+        base = f"{prefix}/{layer}" if self.multi_rnn else prefix
+        return f"{base}/{part}" if part else base
+
     def state_shapes(self) -> Dict[str, Tuple[int, int]]:
         """Result name -> shape of every state part, in TF's nesting order."""
         shapes: Dict[str, Tuple[int, int]] = {}
         for k, cell in enumerate(self.cells):
-            prefix = f"state/{k}" if self.multi_rnn else "state"
             for part, shape in cell.state_shapes(self.batch_size).items():
-                shapes[f"{prefix}/{part}" if part else prefix] = shape
+                shapes[self.state_key(k, part)] = shape
         return shapes
 
     def tolerance_for(self, name: str) -> Optional[Tuple[float, float]]:

@@ -117,26 +117,23 @@ def _initial_state(tf, spec: CaseSpec, cell_obj, dtype):
         return cell_obj.zero_state(spec.batch_size, dtype)
     parts = []
     for k, cell in enumerate(spec.cells):
-        prefix = f"state/{k}" if spec.multi_rnn else "state"
+        tensors = [v1.constant(spec.initial_state[spec.state_key(k, part)], dtype=dtype)
+                   for part in cell.state_parts]
         if cell.is_lstm and cell.state_is_tuple:
-            parts.append(v1.nn.rnn_cell.LSTMStateTuple(
-                v1.constant(spec.initial_state[prefix + "/c"], dtype=dtype),
-                v1.constant(spec.initial_state[prefix + "/h"], dtype=dtype)))
+            parts.append(v1.nn.rnn_cell.LSTMStateTuple(*tensors))
         else:
-            parts.append(v1.constant(spec.initial_state[prefix], dtype=dtype))
+            parts.append(tensors[0])
     return tuple(parts) if spec.multi_rnn else parts[0]
 
 
-def _flatten_state(spec: CaseSpec, state) -> Dict[str, Any]:
+def _flatten_state(spec: CaseSpec, state, prefix: str = "state") -> Dict[str, Any]:
     """State structure -> result name -> tensor, in :meth:`CaseSpec.state_keys` order."""
     layers = list(state) if spec.multi_rnn else [state]
     flat: Dict[str, Any] = {}
     for k, (cell, layer_state) in enumerate(zip(spec.cells, layers)):
-        prefix = f"state/{k}" if spec.multi_rnn else "state"
-        if cell.is_lstm and cell.state_is_tuple:
-            flat[prefix + "/c"], flat[prefix + "/h"] = layer_state
-        else:
-            flat[prefix] = layer_state
+        values = layer_state if cell.is_lstm and cell.state_is_tuple else (layer_state,)
+        for part, value in zip(cell.state_parts, values):
+            flat[spec.state_key(k, part, prefix)] = value
     return flat
 
 
@@ -319,8 +316,7 @@ def _gradients(tf, spec: CaseSpec, built: Built, variables) -> Dict[str, Any]:
     targets = {naming.variable_key(v.name): v for v in variables}
     targets["inputs"] = built.inputs
     if built.initial_state is not None:
-        targets.update({"initial_state" + key[len("state"):]: t
-                        for key, t in _flatten_state(spec, built.initial_state).items()})
+        targets.update(_flatten_state(spec, built.initial_state, prefix="initial_state"))
     grads = v1.gradients(loss, list(targets.values()))
     out = {"loss": loss}
     for key, grad, target in zip(targets, grads, targets.values()):
