@@ -134,3 +134,26 @@ def test_compute_rejects_inputs_that_do_not_fit_the_placeholder(capsys, tmp_path
     assert err.strip().splitlines()[-1] == (
         f"tf1-lstm: error: {path}: case 'stacked': inputs: shape (2, 3, 5) does not fit "
         f"placeholder_shape [None, None, 6] (dimension 2 is 5, expected 6)")
+
+
+def test_the_readme_spec_example_runs_in_both_engines(tmp_path, capsys):
+    """README's JSON spec with a sidecar .npz: tf and numpy agree through `compute`."""
+    import re
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    [block] = re.findall(r"```json\n(.*?)```", readme, flags=re.S)
+    (tmp_path / "my_lstm.json").write_text(block)
+    np.savez(tmp_path / "my_lstm.npz", x=np.random.default_rng(0).normal(size=(2, 4, 5)))
+    results = {}
+    for engine in ("tf", "numpy"):
+        out = tmp_path / f"{engine}.npz"
+        assert main(["compute", str(tmp_path / "my_lstm.json"), "--engine", engine,
+                     "--out", str(out)]) == 0
+        results[engine] = golden.load(out).arrays
+    assert results["tf"]["outputs"].shape == (2, 4, 3)
+    assert np.all(results["tf"]["outputs"][1] == 0)  # sequence_length 0
+    from tf1_lstm import compare
+
+    assert compare.compare(results["numpy"], results["tf"], label="readme").ok
