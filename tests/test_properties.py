@@ -45,6 +45,8 @@ def specs(draw):
                     inputs=rng.normal(size=shape), time_major=time_major, sequence_length=lengths,
                     dtype=draw(st.sampled_from(["float32", "float64"])),
                     gradients=draw(st.booleans()))
+    if spec.multi_rnn and all(len(c.state_parts) == 1 for c in layers) and draw(st.booleans()):
+        spec = spec.replace(multi_state_is_tuple=False)  # MultiRNNCell(state_is_tuple=False)
     if draw(st.booleans()):
         spec = spec.replace(initial_state={k: rng.uniform(-1, 1, s)
                                            for k, s in spec.state_shapes().items()})

@@ -17,6 +17,8 @@ from .spec import CaseSpec
 
 def state_repr(spec: CaseSpec, arrays: Mapping[str, np.ndarray], prefix: str = "state") -> str:
     """The repr TF1 prints for the final state (``LSTMStateTuple`` per tuple-state layer)."""
+    if not spec.multi_state_is_tuple:  # one concatenated tensor
+        return repr(arrays[prefix])
     parts = []
     for k, cell in enumerate(spec.cells):
         if cell.is_lstm and cell.state_is_tuple:

@@ -457,6 +457,11 @@ def _initial_states(spec: CaseSpec, cells: Sequence[_Cell]) -> List[State]:
     """Per layer, the initial state as a tuple of arrays."""
     dtype = np.dtype(spec.dtype)
     states = []
+    if isinstance(spec.initial_state, Mapping) and not spec.multi_state_is_tuple:
+        concatenated = np.asarray(spec.initial_state["state"])       # (B, sum of widths)
+        splits = np.cumsum(spec.layer_state_widths())[:-1]
+        return [cell.split_state({"": part})
+                for cell, part in zip(cells, np.split(concatenated, splits, axis=-1))]
     for k, cell in enumerate(cells):
         if isinstance(spec.initial_state, Mapping):
             parts = {p: np.asarray(spec.initial_state[spec.state_key(k, p)])
@@ -559,6 +564,9 @@ def _outputs(spec: CaseSpec, outputs_tm: np.ndarray) -> np.ndarray:
 
 def _state_results(spec: CaseSpec, cells: Sequence[_Cell], states: Sequence[State],
                    prefix: str = "state") -> Dict[str, np.ndarray]:
+    if not spec.multi_state_is_tuple:  # MultiRNNCell(state_is_tuple=False): concat the layers
+        return {prefix: np.concatenate([cell.join_state(state)[""]
+                                        for cell, state in zip(cells, states)], axis=-1)}
     out: Dict[str, np.ndarray] = {}
     for k, (cell, state) in enumerate(zip(cells, states)):
         for part, value in cell.join_state(state).items():

@@ -169,6 +169,9 @@ class CaseSpec:
         ``(T, B, I)`` with ``time_major``) for ``dynamic_rnn``.
       description: one line for ``tf1-lstm list``.
       multi_rnn: wrap ``cells`` in ``MultiRNNCell`` (also for one cell).
+      multi_state_is_tuple: ``MultiRNNCell(state_is_tuple=...)``; False (TF
+        0.x's default) concatenates the layers' one-tensor states into one
+        ``state`` array, which needs every cell to have a one-tensor state.
       driver: ``"call"`` (``output, state = cell(inputs, state)``) or
         ``"dynamic_rnn"``.
       scope: ``tf.variable_scope`` name around the call (``None``: none).
@@ -200,6 +203,7 @@ class CaseSpec:
     inputs: np.ndarray
     description: str = ""
     multi_rnn: bool = False
+    multi_state_is_tuple: bool = True
     driver: str = "dynamic_rnn"
     scope: Optional[str] = None
     feed: str = "placeholder"
@@ -268,16 +272,23 @@ class CaseSpec:
         state (``part == ""``); ``prefix`` gives the same names elsewhere
         (``gradients/initial_state/...``).
         """
-        base = f"{prefix}/{layer}" if self.multi_rnn else prefix
+        base = f"{prefix}/{layer}" if self.multi_rnn and self.multi_state_is_tuple else prefix
         return f"{base}/{part}" if part else base
 
     def state_shapes(self) -> Dict[str, Tuple[int, int]]:
         """Result name -> shape of every state part, in TF's nesting order."""
+        if not self.multi_state_is_tuple:
+            return {"state": (self.batch_size, sum(self.layer_state_widths()))}
         shapes: Dict[str, Tuple[int, int]] = {}
         for k, cell in enumerate(self.cells):
             for part, shape in cell.state_shapes(self.batch_size).items():
                 shapes[self.state_key(k, part)] = shape
         return shapes
+
+    def layer_state_widths(self) -> Tuple[int, ...]:
+        """Columns of each layer in a concatenated ``MultiRNNCell`` state (one-tensor states)."""
+        return tuple(sum(s[1] for s in cell.state_shapes(self.batch_size).values())
+                     for cell in self.cells)
 
     def tolerance_for(self, name: str) -> Optional[Tuple[float, float]]:
         return self.tolerances.get(name)
@@ -316,6 +327,13 @@ def validate(spec: CaseSpec) -> None:
         fail("cells: at least one cell is needed")
     if len(spec.cells) > 1 and not spec.multi_rnn:
         fail(f"cells: {len(spec.cells)} cells need multi_rnn=True (MultiRNNCell)")
+    if not spec.multi_state_is_tuple:
+        if not spec.multi_rnn:
+            fail("multi_state_is_tuple: is an option of MultiRNNCell; needs multi_rnn=True")
+        tuples = [k for k, c in enumerate(spec.cells) if len(c.state_parts) > 1]
+        if tuples:
+            fail(f"multi_state_is_tuple: False concatenates one-tensor states, but cells {tuples} "
+                 f"have tuple states (give them state_is_tuple=False)")
     for k, cell in enumerate(spec.cells):
         _validate_cell(cell, f"cells[{k}]", fail)
 
@@ -445,13 +463,31 @@ _HEAD_FIELDS = {f.name for f in dataclasses.fields(HeadSpec)}
 _TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainSpec)}
 
 
+def _non_default(obj, keep=()) -> Dict[str, Any]:
+    """A dataclass's fields that differ from their defaults (and those in ``keep``)."""
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)
+            if f.name in keep or f.default is dataclasses.MISSING
+            or getattr(obj, f.name) != f.default}
+
+
 def to_dict(spec: CaseSpec) -> Dict[str, Any]:
-    """The JSON-ready form of ``spec`` (arrays as nested lists)."""
+    """The JSON-ready form of ``spec`` (arrays as nested lists).
+
+    Fields at their defaults are left out (cells' options too), so the form
+    stays short and a new option with a default does not change the form of
+    existing specs (nor the metadata of existing goldens).
+    """
     out: Dict[str, Any] = {}
     for f in dataclasses.fields(CaseSpec):
         value = getattr(spec, f.name)
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if f.name == "tolerances" and not value:
+            continue
+        if f.name not in ("name", "cells", "inputs") and not isinstance(value, (np.ndarray, Mapping)) \
+                and value == default:
+            continue
         if f.name == "cells":
-            value = [dataclasses.asdict(c) for c in value]
+            value = [_non_default(c, keep=("kind", "num_units")) for c in value]
         elif f.name == "head" and value is not None:
             value = dataclasses.asdict(value)
         elif f.name == "train" and value is not None:

@@ -115,6 +115,8 @@ def _initial_state(tf, spec: CaseSpec, cell_obj, dtype):
         if spec.driver == "dynamic_rnn" and not spec.gradients:
             return None
         return cell_obj.zero_state(spec.batch_size, dtype)
+    if not spec.multi_state_is_tuple:
+        return v1.constant(spec.initial_state["state"], dtype=dtype)
     parts = []
     for k, cell in enumerate(spec.cells):
         tensors = [v1.constant(spec.initial_state[spec.state_key(k, part)], dtype=dtype)
@@ -128,6 +130,8 @@ def _initial_state(tf, spec: CaseSpec, cell_obj, dtype):
 
 def _flatten_state(spec: CaseSpec, state, prefix: str = "state") -> Dict[str, Any]:
     """State structure -> result name -> tensor, in :meth:`CaseSpec.state_keys` order."""
+    if not spec.multi_state_is_tuple:
+        return {prefix: state}
     layers = list(state) if spec.multi_rnn else [state]
     flat: Dict[str, Any] = {}
     for k, (cell, layer_state) in enumerate(zip(spec.cells, layers)):
@@ -264,7 +268,12 @@ def build(spec: CaseSpec) -> Built:
     v1 = tf.compat.v1
     dtype = tf.as_dtype(spec.dtype)
     cells = [_make_cell(tf, c) for c in spec.cells]
-    cell_obj = v1.nn.rnn_cell.MultiRNNCell(cells) if spec.multi_rnn else cells[0]
+    if not spec.multi_rnn:
+        cell_obj = cells[0]
+    elif spec.multi_state_is_tuple:
+        cell_obj = v1.nn.rnn_cell.MultiRNNCell(cells)
+    else:
+        cell_obj = v1.nn.rnn_cell.MultiRNNCell(cells, state_is_tuple=False)
 
     feed: Dict[Any, np.ndarray] = {}
     if spec.feed == "placeholder":
