@@ -1,10 +1,13 @@
 """Migration converters and target engines (tf1_lstm.migrate): layouts, round trips, equivalence.
 
 Every target engine is compared with the NumPy oracle on small specs with
-explicit weights; what a target cannot express must raise NotExpressible
-naming the option and the target; a swapped gate or a forgotten forget_bias
-in the layout table must make these tests fail (the mutation tests).
+explicit weights (LSTM, GRU and BasicRNN cells, mixed stacks); what a target
+cannot express must raise NotExpressible naming the option and the target; a
+swapped gate (LSTM i/f, GRU z/r) or a forgotten forget_bias in the layout
+table must make these tests fail (the mutation tests).
 """
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -46,7 +49,9 @@ def spec_of(name, cells, *, batch=3, time=4, depth=2, seed=1, state=False, **fie
     return spec
 
 
-# Specs every target can express (LSTM cells, no peepholes, clipping or projection).
+GRU, RNN = "GRUCell", "BasicRNNCell"
+# Specs every target can express (LSTM cells without peepholes, clipping or
+# projection; BasicRNN cells with tanh or relu), mixed stacks included.
 COMMON = [
     spec_of("one_cell", [CellSpec(num_units=3)]),
     spec_of("call_driver", [CellSpec(num_units=3, forget_bias=0.5)], driver="call", state=True),
@@ -59,6 +64,15 @@ COMMON = [
             gradients=True, sequence_length=(4, 1, 3)),
     spec_of("stacked_float64_gradients", [CellSpec(num_units=2), CellSpec(num_units=2)],
             dtype="float64", gradients=True, state=True),
+    spec_of("rnn_ragged_gradients", [CellSpec(kind=RNN, num_units=3)], sequence_length=(4, 2, 0),
+            state=True, gradients=True),
+    spec_of("rnn_relu_two_layers_head", [CellSpec(kind=RNN, num_units=2, activation="relu")] * 2,
+            time_major=True, state=True, head=HeadSpec(num_outputs=2)),
+    spec_of("lstm_rnn_float64_gradients", [CellSpec(num_units=3), CellSpec(kind=RNN, num_units=2)],
+            dtype="float64", gradients=True, state=True, sequence_length=(4, 1, 0)),
+    spec_of("multi_state_not_tuple", [CellSpec(num_units=2, state_is_tuple=False),
+                                      CellSpec(kind=RNN, num_units=3)],
+            multi_state_is_tuple=False, state=True, gradients=True, sequence_length=(4, 2, 0)),
 ]
 # What only some targets express: (spec, targets that express it).
 PARTIAL = [
@@ -70,6 +84,18 @@ PARTIAL = [
              sequence_length=(4, 0, 2), state=True), {"torch"}),
     (spec_of("projection_uneven", [CellSpec(num_units=4, num_proj=2), CellSpec(num_units=3)],
              gradients=True), {"torch"}),
+    (spec_of("gru_ragged_gradients", [CellSpec(kind=GRU, num_units=3)], sequence_length=(4, 2, 0),
+             state=True, gradients=True), {"keras", "keras3", "onnx"}),
+    (spec_of("gru_float64_call", [CellSpec(kind=GRU, num_units=3)], driver="call", dtype="float64",
+             state=True, gradients=True), {"keras", "keras3", "onnx"}),
+    (spec_of("lstm_gru_rnn_stack", [CellSpec(num_units=3, forget_bias=0.5),
+                                    CellSpec(kind=GRU, num_units=2, activation="softsign"),
+                                    CellSpec(kind=RNN, num_units=2)],
+             sequence_length=(4, 2, 0), state=True, gradients=True, head=HeadSpec(num_outputs=2)),
+     {"keras", "keras3", "onnx"}),
+    (spec_of("rnn_sigmoid_identity", [CellSpec(kind=RNN, num_units=3, activation="sigmoid"),
+                                      CellSpec(kind=RNN, num_units=2, activation="identity")],
+             state=True), {"keras", "keras3", "onnx"}),
 ]
 
 
@@ -85,25 +111,31 @@ def assert_matches_oracle(spec, name, weights):
 class TestEnginesMatchOracle:
     """Each target, fed converted TF1 weights, computes what TF1 computes (the oracle's arrays)."""
 
-    @pytest.mark.parametrize("name", TARGETS)
-    @pytest.mark.parametrize("spec", COMMON, ids=lambda s: s.name)
-    def test_common(self, spec, name):
+    @staticmethod
+    def _what_onnx_runs(spec, name):
+        """onnx refuses gradients and float64 (named); the rest of the spec is still checked."""
         if name == "onnx" and (spec.gradients or spec.dtype == "float64"):
             with pytest.raises(NotExpressible, match="not expressible in onnx"):
                 engine(name).run(spec, random_weights(spec))
             spec = spec.replace(gradients=False, dtype="float32")
+        return spec
+
+    @pytest.mark.parametrize("name", TARGETS)
+    @pytest.mark.parametrize("spec", COMMON, ids=lambda s: s.name)
+    def test_common(self, spec, name):
+        spec = self._what_onnx_runs(spec, name)
         assert_matches_oracle(spec, name, random_weights(spec))
 
     @pytest.mark.parametrize("name", TARGETS)
     @pytest.mark.parametrize("spec,able", PARTIAL, ids=lambda s: getattr(s, "name", ""))
     def test_partial(self, spec, able, name):
-        weights = random_weights(spec)
         if name in able:
-            assert_matches_oracle(spec, name, weights)
+            spec = self._what_onnx_runs(spec, name)
+            assert_matches_oracle(spec, name, random_weights(spec))
         else:
-            pattern = f"cells\\[0\\]\\..* is not expressible in {name}: "
+            pattern = f"cells\\[\\d\\]\\..* is not expressible in {name}: "
             with pytest.raises(NotExpressible, match=pattern):
-                engine(name).run(spec, weights)
+                engine(name).run(spec, random_weights(spec))
 
 
 # One cell using each cell option of the NOT_EXPRESSIBLE table.
@@ -113,6 +145,7 @@ OPTION_CELLS = {
     "num_proj": CellSpec(num_proj=2),
     "proj_clip": CellSpec(num_proj=2, proj_clip=1.0),
     "activation": CellSpec(activation="relu"),
+    "kind=GRUCell": CellSpec(kind=GRU),
 }
 
 
@@ -139,9 +172,20 @@ class TestNotExpressible:
             convert.to_target(spec, random_weights(spec), "keras")
         assert (info.value.engine, info.value.option) == ("keras", "cells[1].use_peepholes")
 
-    def test_other_cell_kinds_are_refused_not_dropped(self):
-        spec = spec_of("x", [CellSpec(kind="GRUCell", num_units=2)])
-        with pytest.raises(NotExpressible, match=r"kind=GRUCell is not expressible in torch"):
+    def test_gru_in_torch_names_the_reset_gate(self):
+        spec = spec_of("x", [CellSpec(num_units=2), CellSpec(kind=GRU, num_units=2)])
+        with pytest.raises(NotExpressible, match=r"^cells\[1\]\.kind=GRUCell is not expressible "
+                                                 r"in torch: torch.nn.GRU applies the reset gate "
+                                                 r"after the recurrent matmul") as info:
+            convert.to_target(spec, random_weights(spec), "torch")
+        assert (info.value.engine, info.value.option) == ("torch", "cells[1].kind=GRUCell")
+
+    @pytest.mark.parametrize("activation", ["sigmoid", "softsign", "identity"])
+    def test_torch_rnn_has_tanh_and_relu_only(self, activation):
+        spec = spec_of("x", [CellSpec(kind=RNN, num_units=2, activation=activation)])
+        with pytest.raises(NotExpressible, match=rf"^cells\[0\]\.activation={activation} is not "
+                                                 rf"expressible in torch: .*torch.nn.RNN's "
+                                                 rf"nonlinearity is 'tanh' or 'relu'"):
             convert.to_target(spec, random_weights(spec), "torch")
 
     def test_onnx_float64_and_gradients(self):
@@ -192,6 +236,23 @@ class TestRoundTrip:
         expected[2 * h:3 * h] += np.float32(0.7)
         np.testing.assert_array_equal(bias, expected)
 
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_gru_and_rnn_are_exact_in_every_target(self, target):
+        """No forget_bias to fold: GRU and RNN weights come back bit for bit, Keras included."""
+        cells = ([CellSpec(kind=GRU, num_units=3), CellSpec(kind=RNN, num_units=2)]
+                 if target != "torch" else
+                 [CellSpec(kind=RNN, num_units=3), CellSpec(kind=RNN, num_units=2,
+                                                            activation="relu")])
+        specs = [spec_of("rt", cells, head=HeadSpec(num_outputs=2))]
+        if target != "onnx":  # onnxruntime: float32 only
+            specs.append(spec_of("rt64", cells[:1] * 2, dtype="float64"))
+        for spec in specs:
+            weights = random_weights(spec)
+            back = convert.to_tf1(spec, convert.to_target(spec, weights, target), target)
+            assert list(back) == list(weights)
+            for name in weights:
+                np.testing.assert_array_equal(back[name], weights[name], err_msg=name)
+
     def test_peepholes_and_projection_round_trip(self):
         for spec, target in [(spec_of("p", [CellSpec(num_units=2, use_peepholes=True)]), "onnx"),
                              (spec_of("q", [CellSpec(num_units=3, num_proj=2)] * 2), "torch"),
@@ -214,6 +275,19 @@ class TestRoundTrip:
         assert convert.expected_names(spec, "onnx") == {
             "W_0": (1, 16, 6), "R_0": (1, 16, 4), "B_0": (1, 32),
             "W_1": (1, 20, 4), "R_1": (1, 20, 5), "B_1": (1, 40)}
+        gru = spec_of("g", [CellSpec(kind=GRU, num_units=4), CellSpec(kind=RNN, num_units=5)],
+                      depth=6)
+        assert convert.expected_names(gru, "keras") == {
+            "cell_0/kernel": (6, 12), "cell_0/recurrent_kernel": (4, 12), "cell_0/bias": (12,),
+            "cell_1/kernel": (4, 5), "cell_1/recurrent_kernel": (5, 5), "cell_1/bias": (5,)}
+        assert convert.expected_names(gru, "onnx") == {
+            "W_0": (1, 12, 6), "R_0": (1, 12, 4), "B_0": (1, 24),
+            "W_1": (1, 5, 4), "R_1": (1, 5, 5), "B_1": (1, 10)}
+        rnn = spec_of("r", [CellSpec(kind=RNN, num_units=4)] * 2, depth=6)
+        assert convert.expected_names(rnn, "torch") == {
+            "weight_ih_l0": (4, 6), "weight_hh_l0": (4, 4), "bias_ih_l0": (4,),
+            "bias_hh_l0": (4,), "weight_ih_l1": (4, 4), "weight_hh_l1": (4, 4),
+            "bias_ih_l1": (4,), "bias_hh_l1": (4,)}
         uniform = spec_of("u", [CellSpec(num_units=3, num_proj=2)] * 2)
         assert list(convert.expected_names(uniform, "torch")) == [
             f"{w}_l{k}" for k in (0, 1)
@@ -233,56 +307,97 @@ class TestLayoutTable:
 
     def test_gate_orders(self):
         assert layouts.TF1_GATES == ("i", "j", "f", "o")
-        assert {t: layouts.LAYOUTS[t].gates for t in TARGETS} == {
-            "keras": ("i", "f", "j", "o"), "keras3": ("i", "f", "j", "o"),
-            "torch": ("i", "f", "j", "o"), "onnx": ("i", "o", "f", "j")}
-        assert layouts.LAYOUTS["onnx"].peepholes == ("w_i_diag", "w_o_diag", "w_f_diag")
+        assert {f: layouts.tf1_gates(f) for f in layouts.FAMILIES} == {
+            "lstm": ("i", "j", "f", "o"), "gru": ("r", "u", "c"), "rnn": ("h",)}
+        keras = {"lstm": ("i", "f", "j", "o"), "gru": ("u", "r", "c"), "rnn": ("h",)}
+        assert {t: {f: lay.gates for f, lay in layouts.LAYOUTS[t].items()} for t in TARGETS} == {
+            "keras": keras, "keras3": keras,
+            "torch": {"lstm": ("i", "f", "j", "o"), "rnn": ("h",)},
+            "onnx": {"lstm": ("i", "o", "f", "j"), "gru": ("u", "r", "c"), "rnn": ("h",)}}
+        assert layouts.LAYOUTS["onnx"]["lstm"].peepholes == ("w_i_diag", "w_o_diag", "w_f_diag")
+        # A family missing from the table is one NOT_EXPRESSIBLE names, with its reason.
+        for target in TARGETS:
+            for kind, family in layouts.FAMILY.items():
+                if family not in layouts.LAYOUTS[target]:
+                    assert target in layouts.NOT_EXPRESSIBLE[f"kind={kind}"], (target, kind)
 
     def test_docstring_shows_every_order(self):
         doc = layouts.__doc__
         for target in TARGETS:
-            order = "gates " + " ".join(layouts.LAYOUTS[target].gates)
-            assert any(target in line and order in line for line in doc.splitlines()), target
+            for family, lay in layouts.LAYOUTS[target].items():
+                order = "gates " + " ".join(lay.gates)
+                assert any(target in line and f" {family} " in line and order in line
+                           for line in doc.splitlines()), (target, family)
         assert "[w_i_diag, w_o_diag, w_f_diag]" in doc
 
     def test_reorder_is_a_permutation(self):
-        blocks = np.repeat(np.arange(4), 2)                          # gate k -> value k
         for target in TARGETS:
-            lay = layouts.LAYOUTS[target]
-            moved = lay.to_target(blocks)
-            assert [int(moved[2 * k]) for k in range(4)] == [
-                layouts.TF1_GATES.index(g) for g in lay.gates]
-            np.testing.assert_array_equal(lay.to_tf1(moved), blocks)
+            for lay in layouts.LAYOUTS[target].values():
+                n = len(lay.gates)
+                assert sorted(lay.gates) == sorted(lay.tf1_gates)
+                blocks = np.repeat(np.arange(n), 2)                  # gate k -> value k
+                moved = lay.to_target(blocks)
+                assert [int(moved[2 * k]) for k in range(n)] == [
+                    lay.tf1_gates.index(g) for g in lay.gates]
+                np.testing.assert_array_equal(lay.to_tf1(moved), blocks)
+
+    @pytest.mark.parametrize("target", ["keras", "onnx"])
+    def test_gru_by_hand(self, target):
+        """Keras' and ONNX's GRU blocks z, r, h are TF1's update gate, reset gate, candidate."""
+        spec = spec_of("g", [CellSpec(kind=GRU, num_units=2)], depth=3)
+        v = random_weights(spec)
+        gates, gates_b = v["rnn/gru_cell/gates/kernel:0"], v["rnn/gru_cell/gates/bias:0"]
+        cand, cand_b = v["rnn/gru_cell/candidate/kernel:0"], v["rnn/gru_cell/candidate/bias:0"]
+        r, u = np.split(gates, 2, axis=1)                             # (I + H, H) each
+        b_r, b_u = np.split(gates_b, 2)
+        kernel = np.concatenate([u, r, cand], axis=1)                 # z, r, h: (I + H, 3H)
+        bias = np.concatenate([b_u, b_r, cand_b])                     # (3H,)
+        w = convert.to_target(spec, v, target)
+        if target == "keras":
+            np.testing.assert_array_equal(w["cell_0/kernel"], kernel[:3])
+            np.testing.assert_array_equal(w["cell_0/recurrent_kernel"], kernel[3:])
+            np.testing.assert_array_equal(w["cell_0/bias"], bias)
+        else:
+            np.testing.assert_array_equal(w["W_0"][0], kernel[:3].T)
+            np.testing.assert_array_equal(w["R_0"][0], kernel[3:].T)
+            np.testing.assert_array_equal(w["B_0"][0], np.concatenate([bias, np.zeros(6)]))
+
+
+# The layouts with more than one gate block, and a spec of that family to run them on.
+MUTANT_SPECS = {
+    "lstm": spec_of("mutant", [CellSpec(num_units=3), CellSpec(num_units=2)], state=True),
+    "gru": spec_of("mutant_gru", [CellSpec(kind=GRU, num_units=3), CellSpec(kind=GRU, num_units=2)],
+                   state=True),
+}
+MUTANTS = [(t, f) for t in TARGETS for f in MUTANT_SPECS if f in layouts.LAYOUTS[t]]
 
 
 class TestMutations:
-    """A converter with a swapped gate or a forgotten forget_bias fails the equivalence checks."""
+    """A converter with a swapped gate (LSTM i/f, GRU z/r) or a forgotten forget_bias fails."""
 
-    SPEC = spec_of("mutant", [CellSpec(num_units=3), CellSpec(num_units=2)], state=True)
-
-    def _fails(self, name):
-        weights = random_weights(self.SPEC)
-        expected = reference.run(self.SPEC, weights)
-        obtained = engine(name).run(self.SPEC, weights)
-        keys = ["outputs"] + list(self.SPEC.state_keys())
+    def _fails(self, name, spec=MUTANT_SPECS["lstm"]):
+        weights = random_weights(spec)
+        expected = reference.run(spec, weights)
+        obtained = engine(name).run(spec, weights)
+        keys = ["outputs"] + list(spec.state_keys())
         result = compare.compare({k: obtained[k] for k in keys}, {k: expected[k] for k in keys},
                                  label=f"mutant {name}")
         return not result.ok
 
-    @pytest.mark.parametrize("name", TARGETS)
-    def test_swapped_gates(self, monkeypatch, name):
-        lay = layouts.LAYOUTS[name]
+    @pytest.mark.parametrize("name,family", MUTANTS)
+    def test_swapped_gates(self, monkeypatch, name, family):
+        lay = layouts.LAYOUTS[name][family]
         g = list(lay.gates)
-        g[0], g[1] = g[1], g[0]
-        monkeypatch.setitem(layouts.LAYOUTS, name, layouts.Layout(
-            name, tuple(g), lay.gate_axis, lay.forget_bias_in, lay.state, lay.peepholes))
-        assert self._fails(name)
+        g[0], g[1] = g[1], g[0]                                       # LSTM i/f, GRU z/r
+        monkeypatch.setitem(layouts.LAYOUTS[name], family, dataclasses.replace(lay, gates=tuple(g)))
+        assert self._fails(name, MUTANT_SPECS[family])
 
     @pytest.mark.parametrize("name", TARGETS)
     def test_forgotten_forget_bias(self, monkeypatch, name):
         monkeypatch.setattr(layouts.Layout, "forget_bias_vector",
-                            lambda self, units, fb, dtype: np.zeros(4 * units, dtype))
+                            lambda self, units, fb, dtype: np.zeros(len(self.gates) * units, dtype))
         assert self._fails(name)
 
-    def test_unmutated_passes(self):
-        assert not self._fails("keras3")
+    @pytest.mark.parametrize("family", MUTANT_SPECS)
+    def test_unmutated_passes(self, family):
+        assert not self._fails("keras3", MUTANT_SPECS[family])

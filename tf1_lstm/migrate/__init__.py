@@ -1,7 +1,10 @@
-"""Migration of TF1 LSTM weights and checkpoints to Keras 2, Keras 3, PyTorch and ONNX.
+"""Migration of TF1 RNN weights and checkpoints to Keras 2, Keras 3, PyTorch and ONNX.
+
+LSTM cells (``LSTMCell``, ``BasicLSTMCell``), ``GRUCell`` and ``BasicRNNCell``,
+alone or stacked (mixed kinds too) in a ``MultiRNNCell``.
 
 - :mod:`.layouts`: the one table of gate order, layout and bias handling per
-  target, and the options each target cannot express.
+  target and cell family, and the options each target cannot express.
 - :mod:`.convert`: TF1 variables <-> each target's weights, in NumPy.
 - :mod:`.checkpoint`: TF1 ``Saver`` checkpoints read by variable name.
 - :mod:`.keras_model`, :mod:`.torch_model`, :mod:`.onnx_model`: the target

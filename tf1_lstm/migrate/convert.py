@@ -4,19 +4,21 @@
 :func:`tf1_lstm.naming.layout` names them, a golden's ``variables/...`` or a
 checkpoint read with :mod:`tf1_lstm.migrate.checkpoint`) and returns the
 target's weights by the target's own names; ``to_tf1(spec, weights, target)``
-goes back. Both read gate order and bias handling from
-:data:`tf1_lstm.migrate.layouts.LAYOUTS` and nothing else, and both refuse a
-spec the target cannot express (:func:`~tf1_lstm.migrate.layouts.check_expressible`).
+goes back. Both read gate order, bias handling and which TF1 variables make a
+cell's kernel from :mod:`tf1_lstm.migrate.layouts` (``LAYOUTS``,
+``TF1_VARIABLES``) and nothing else, and both refuse a spec the target cannot
+express (:func:`~tf1_lstm.migrate.layouts.check_expressible`).
 
-The target's names (``k`` = layer)::
+The target's names (``k`` = layer), the same for LSTM, GRU and RNN layers::
 
     keras, keras3  cell_{k}/kernel, cell_{k}/recurrent_kernel, cell_{k}/bias,
                    head/kernel, head/bias  -- in ``Model.get_weights()`` order
                    of :func:`tf1_lstm.migrate.keras_model.build`
-    torch          one torch.nn.LSTM(num_layers=n) when every layer has the same
-                   H and P: weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k},
-                   bias_hh_l{k}, weight_hr_l{k}; otherwise a ModuleList of
-                   one-layer LSTMs: {k}.weight_ih_l0, ...; head.weight, head.bias
+    torch          one torch.nn.LSTM / nn.RNN(num_layers=n) when every layer has
+                   the same kind, H, P and activation: weight_ih_l{k},
+                   weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, weight_hr_l{k};
+                   otherwise a ModuleList of one-layer modules:
+                   {k}.weight_ih_l0, ...; head.weight, head.bias
     onnx           initializers W_{k}, R_{k}, B_{k}, P_{k}, head/W, head/b
 
 Nothing here imports a framework.
@@ -30,7 +32,7 @@ import numpy as np
 
 from .. import naming
 from ..spec import CaseSpec
-from .layouts import LAYOUTS, check_expressible
+from .layouts import FAMILY, LAYOUTS, TF1_VARIABLES, check_expressible, layout
 
 Arrays = Dict[str, np.ndarray]
 
@@ -41,15 +43,42 @@ def _layers(spec: CaseSpec, variables: Mapping[str, np.ndarray]):
     return list(zip(spec.cells, layers, depths)), head
 
 
+def joined(family: str, params: Mapping[str, np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
+    """A cell's TF1 kernels and biases side by side: ``(kernel (I + R, G), bias (G,))``.
+
+    Gate blocks in TF1's order of ``family`` (:func:`~tf1_lstm.migrate.layouts.tf1_gates`):
+    an LSTM's ``kernel`` as it is, a GRU's ``gates/kernel | candidate/kernel``.
+    """
+    parts = TF1_VARIABLES[family]
+    return (np.concatenate([params[k] for k, _, _ in parts], axis=1),
+            np.concatenate([params[b] for _, b, _ in parts]))
+
+
+def split(family: str, kernel: np.ndarray, bias: np.ndarray) -> Arrays:
+    """Inverse of :func:`joined`: TF1 role -> array."""
+    parts = TF1_VARIABLES[family]
+    units = bias.shape[0] // sum(len(gates) for _, _, gates in parts)      # H
+    edges = np.cumsum([len(gates) * units for _, _, gates in parts])[:-1]
+    out: Arrays = {}
+    for (k, b, _), w, v in zip(parts, np.split(kernel, edges, axis=1), np.split(bias, edges)):
+        out[k], out[b] = w, v
+    return out
+
+
 def torch_single_module(spec: CaseSpec) -> bool:
-    """True when one multi-layer ``torch.nn.LSTM`` holds every layer (same ``H`` and ``P``)."""
+    """True when one multi-layer ``nn.LSTM`` / ``nn.RNN`` holds every layer.
+
+    That needs the same kind of module, ``H``, ``P`` and activation in every layer.
+    """
     first = spec.cells[0]
-    return all(c.num_units == first.num_units and c.num_proj == first.num_proj
+    return all(FAMILY[c.kind] == FAMILY[first.kind] and c.num_units == first.num_units
+               and c.num_proj == first.num_proj
+               and (c.activation or "tanh") == (first.activation or "tanh")
                for c in spec.cells)
 
 
 def torch_prefix(spec: CaseSpec, layer: int) -> Tuple[str, int]:
-    """``(key prefix, nn.LSTM layer index)`` of ``layer`` in the torch state dict."""
+    """``(key prefix, module layer index)`` of ``layer`` in the torch state dict."""
     if torch_single_module(spec):
         return "", layer
     return f"{layer}.", 0
@@ -63,30 +92,31 @@ def to_target(spec: CaseSpec, variables: Mapping[str, np.ndarray], target: str) 
       ValueError: variables that do not fit ``spec`` (named), an unknown target.
     """
     check_expressible(spec, target)
-    lay = LAYOUTS[target]
     layers, head = _layers(spec, variables)
     out: Arrays = {}
     for k, (cell, p, depth) in enumerate(layers):
-        h, dtype = cell.num_units, p["kernel"].dtype
-        w_x, w_h = p["kernel"][:depth], p["kernel"][depth:]          # (I, 4H), (R, 4H)
-        fb = lay.forget_bias_vector(h, cell.forget_bias, dtype)       # (4H,) target order
-        bias = lay.to_target(p["bias"])                               # (4H,) target order
+        lay = layout(target, cell)
+        kernel, tf1_bias = joined(lay.family, p)                      # (I + R, G), (G,)
+        h, dtype = cell.num_units, kernel.dtype
+        w_x, w_h = kernel[:depth], kernel[depth:]                     # (I, G), (R, G)
+        fb = lay.forget_bias_vector(h, cell.forget_bias, dtype)       # (G,) target order
+        bias = lay.to_target(tf1_bias)                                # (G,) target order
         if target in ("keras", "keras3"):
-            out[f"cell_{k}/kernel"] = lay.to_target(w_x, axis=1)      # (I, 4H)
-            out[f"cell_{k}/recurrent_kernel"] = lay.to_target(w_h, axis=1)  # (R, 4H)
-            out[f"cell_{k}/bias"] = bias + fb                         # (4H,)
+            out[f"cell_{k}/kernel"] = lay.to_target(w_x, axis=1)      # (I, G)
+            out[f"cell_{k}/recurrent_kernel"] = lay.to_target(w_h, axis=1)  # (R, G)
+            out[f"cell_{k}/bias"] = bias + fb                         # (G,)
         elif target == "torch":
             pre, n = torch_prefix(spec, k)
-            out[f"{pre}weight_ih_l{n}"] = lay.to_target(w_x.T, axis=0)  # (4H, I)
-            out[f"{pre}weight_hh_l{n}"] = lay.to_target(w_h.T, axis=0)  # (4H, R)
-            out[f"{pre}bias_ih_l{n}"] = bias                          # (4H,)
-            out[f"{pre}bias_hh_l{n}"] = fb                            # (4H,)
+            out[f"{pre}weight_ih_l{n}"] = lay.to_target(w_x.T, axis=0)  # (G, I)
+            out[f"{pre}weight_hh_l{n}"] = lay.to_target(w_h.T, axis=0)  # (G, R)
+            out[f"{pre}bias_ih_l{n}"] = bias                          # (G,)
+            out[f"{pre}bias_hh_l{n}"] = fb                            # (G,)
             if cell.num_proj:
                 out[f"{pre}weight_hr_l{n}"] = p["projection/kernel"].T  # (P, H)
         else:  # onnx
-            out[f"W_{k}"] = lay.to_target(w_x.T, axis=0)[None]        # (1, 4H, I)
-            out[f"R_{k}"] = lay.to_target(w_h.T, axis=0)[None]        # (1, 4H, H)
-            out[f"B_{k}"] = np.concatenate([bias, fb])[None]          # (1, 8H)
+            out[f"W_{k}"] = lay.to_target(w_x.T, axis=0)[None]        # (1, G, I)
+            out[f"R_{k}"] = lay.to_target(w_h.T, axis=0)[None]        # (1, G, H)
+            out[f"B_{k}"] = np.concatenate([bias, fb])[None]          # (1, 2G)
             if cell.use_peepholes:
                 out[f"P_{k}"] = np.concatenate([p[n] for n in lay.peepholes])[None]  # (1, 3H)
     if head:
@@ -130,8 +160,8 @@ def to_tf1(spec: CaseSpec, weights: Mapping[str, np.ndarray], target: str, *,
       spec: the TF1 computation the variables are for.
       weights: by the target's names (see the module docstring).
       target: ``keras``, ``keras3``, ``torch`` or ``onnx``.
-      unfold_forget_bias: take each cell's ``forget_bias`` back out of the
-        bias, giving variables for cells built with that ``forget_bias``
+      unfold_forget_bias: take each LSTM cell's ``forget_bias`` back out of
+        the bias, giving variables for cells built with that ``forget_bias``
         (False: variables for cells built with ``forget_bias=0``).
 
     Raises:
@@ -139,13 +169,13 @@ def to_tf1(spec: CaseSpec, weights: Mapping[str, np.ndarray], target: str, *,
       ValueError: names or shapes that do not fit (named).
     """
     check_expressible(spec, target)
-    lay = LAYOUTS[target]
     w = _check(spec, weights, target)
     out: Arrays = {}
     by_layer: List[Dict[str, str]] = [
         {info.role: name for name, info in naming.layout(spec).items() if info.layer == k}
         for k in range(len(spec.cells))]
     for k, cell in enumerate(spec.cells):
+        lay = layout(target, cell)
         names = by_layer[k]
         h, dtype = cell.num_units, np.dtype(spec.dtype)
         fb = lay.forget_bias_vector(h, cell.forget_bias if unfold_forget_bias else 0.0, dtype)
@@ -169,8 +199,8 @@ def to_tf1(spec: CaseSpec, weights: Mapping[str, np.ndarray], target: str, *,
             if cell.use_peepholes:
                 for name, value in zip(lay.peepholes, np.split(w[f"P_{k}"][0], 3)):
                     out[names[name]] = value
-        out[names["kernel"]] = np.concatenate([w_x, w_h], axis=0)
-        out[names["bias"]] = bias
+        for role, value in split(lay.family, np.concatenate([w_x, w_h], axis=0), bias).items():
+            out[names[role]] = value
     if spec.head is not None:
         head = {info.role: name for name, info in naming.layout(spec).items() if info.layer < 0}
         if target == "torch":
@@ -187,13 +217,13 @@ def gradients_to_tf1(spec: CaseSpec, grads: Mapping[str, np.ndarray], target: st
     """d loss / d target weights -> d loss / d TF1 variables (the adjoint of :func:`to_target`).
 
     :func:`to_target` is a permutation and transposes of the TF1 arrays plus
-    a constant (``forget_bias``). Its adjoint is the inverse permutation, and
-    a second bias that holds only ``forget_bias`` (PyTorch's ``bias_hh``,
-    ONNX's R-bias) does not depend on any TF1 variable, so its gradient is
-    dropped rather than added.
+    a constant (``forget_bias`` or zeros). Its adjoint is the inverse
+    permutation, and a second bias that holds only that constant (PyTorch's
+    ``bias_hh``, ONNX's R-bias) does not depend on any TF1 variable, so its
+    gradient is dropped rather than added.
     """
     grads = dict(grads)
-    if LAYOUTS[target].forget_bias_in == "second_bias":
+    if any(lay.forget_bias_in == "second_bias" for lay in LAYOUTS[target].values()):
         for name, value in grads.items():
             if target == "torch" and "bias_hh_l" in name:
                 grads[name] = np.zeros_like(value)

@@ -85,12 +85,17 @@ def convert_checkpoint(path: os.PathLike, spec: CaseSpec, target: str, out: os.P
                        scope: Optional[str] = None) -> Conversion:
     """Read a TF1 checkpoint, write ``target``'s file, reload it and compare with TF1.
 
+    The comparison covers the forward pass (outputs, states, logits): what a
+    converted model file is for; gradients, Jacobians and training are not
+    part of a checkpoint's meaning.
+
     Raises:
       NotExpressible: ``spec`` uses an option ``target`` lacks.
       ValueError: unreadable checkpoint, missing variables, bad suffix (named).
     """
     from ..engines import tf1
 
+    spec = spec.forward_only()
     variables = checkpoint.read(path, spec, scope)
     save(spec, variables, target, out)
     obtained = runner.run_model(spec, load(spec, target, out), target_of(target))

@@ -4,13 +4,20 @@ One functional model per spec, the same code for both Kerases::
 
     x    = Input((None, I))                          # batch-major, as dynamic_rnn's default
     mask = Input((None,), bool)                      # with sequence_length: t < length
-    h0_k, c0_k = Input((R,)), Input((H,))            # with an explicit initial state
-    one cell:    LSTM(H, return_sequences=True, return_state=True, zero_output_for_mask=True)
-    MultiRNNCell: RNN(StackedRNNCells([LSTMCell(H_0), LSTMCell(H_1), ...]), same flags)
-    outputs: [outputs (B, T, H), h_0, c_0, h_1, c_1, ..., (logits)]
+    h0_k, c0_k = Input((R,)), Input((H,))            # with an explicit initial state (no c0_k
+                                                     # for a GRU or RNN layer)
+    one cell:    LSTM(H, ...) / GRU(H, reset_after=False, ...) / SimpleRNN(H, ...) with
+                 return_sequences=True, return_state=True, zero_output_for_mask=True
+    MultiRNNCell: RNN(StackedRNNCells([LSTMCell(H_0), GRUCell(H_1, reset_after=False),
+                  SimpleRNNCell(H_2), ...]), same flags)   -- kinds may be mixed
+    outputs: [outputs (B, T, H), h_0, c_0, h_1, ..., (logits)]   -- each layer's state
+             parts in the layout's order ([h, c] for an LSTM, [h] otherwise)
 
 TF1's ``tf.contrib.rnn.MultiRNNCell`` / ``tf.compat.v1.nn.rnn_cell.MultiRNNCell``
 becomes ``StackedRNNCells``; ``LSTMStateTuple(c, h)`` becomes Keras' ``[h, c]``.
+TF1's ``GRUCell`` is Keras' GRU with ``reset_after=False`` (the reset gate
+multiplies ``h`` before the recurrent matmul); Keras' default,
+``reset_after=True``, is another cell. ``BasicRNNCell`` is ``SimpleRNN``.
 ``sequence_length``: Keras masks. A masked step carries the state unchanged
 (as TF1) but by default *repeats the previous output*; ``zero_output_for_mask=True``
 makes it output zeros, as ``dynamic_rnn`` does.
@@ -23,14 +30,14 @@ with the TensorFlow backend, eagerly.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Tuple
 
 import numpy as np
 
 from .. import tfcompat
 from ..spec import CaseSpec
 from . import runner
-from .layouts import KERAS_ACTIVATIONS
+from .layouts import layout
 
 KERAS3_BACKEND = "tensorflow"
 # Sequences this long run in a tf.function (see forward); measured: 500 steps take
@@ -60,9 +67,21 @@ def module(target: str):
     return keras
 
 
-def _cell_kwargs(cell) -> Dict[str, Any]:
-    return {"activation": KERAS_ACTIVATIONS[cell.activation or "tanh"],
-            "recurrent_activation": "sigmoid"}
+# Keras classes of each cell family: (layer for one cell, cell for StackedRNNCells).
+CLASSES = {"lstm": ("LSTM", "LSTMCell"), "gru": ("GRU", "GRUCell"),
+           "rnn": ("SimpleRNN", "SimpleRNNCell")}
+# Names of the recurrent layer in the model: one cell by family, or the stack.
+LAYER_NAMES = {"lstm": "lstm", "gru": "gru", "rnn": "simple_rnn", "stack": "rnn"}
+
+
+def _cell_kwargs(cell, target: str) -> Dict[str, Any]:
+    lay = layout(target, cell)
+    kwargs: Dict[str, Any] = {"activation": lay.activations[cell.activation or "tanh"]}
+    if lay.family in ("lstm", "gru"):
+        kwargs["recurrent_activation"] = "sigmoid"
+    if lay.family == "gru":
+        kwargs["reset_after"] = False  # TF1's GRUCell: r * h before the recurrent matmul
+    return kwargs
 
 
 def build(spec: CaseSpec, weights: Mapping[str, np.ndarray], target: str = "keras"):
@@ -79,18 +98,28 @@ def build(spec: CaseSpec, weights: Mapping[str, np.ndarray], target: str = "kera
     if runner.state_inputs(spec):
         initial = []
         for k, cell in enumerate(spec.cells):
-            initial.append(K.Input(shape=(cell.output_size,), dtype=dtype, name=f"initial_h_{k}"))
-            initial.append(K.Input(shape=(cell.num_units,), dtype=dtype, name=f"initial_c_{k}"))
-        inputs += initial
+            parts = [K.Input(shape=(cell.output_size if part == "h" else cell.num_units,),
+                             dtype=dtype, name=f"initial_{part}_{k}")
+                     for part in layout(target, cell).state]
+            inputs += parts
+            initial.append(parts)
     flags = dict(return_sequences=True, return_state=True, zero_output_for_mask=True, dtype=dtype)
+    families = [layout(target, c).family for c in spec.cells]
     if spec.multi_rnn:
-        cells = [K.layers.LSTMCell(c.num_units, dtype=dtype, **_cell_kwargs(c)) for c in spec.cells]
-        layer = K.layers.RNN(K.layers.StackedRNNCells(cells, dtype=dtype), name="rnn", **flags)
+        cells = [getattr(K.layers, CLASSES[f][1])(c.num_units, dtype=dtype,
+                                                   **_cell_kwargs(c, target))
+                 for f, c in zip(families, spec.cells)]
+        layer = K.layers.RNN(K.layers.StackedRNNCells(cells, dtype=dtype),
+                             name=LAYER_NAMES["stack"], **flags)
         if initial is not None:
-            initial = [initial[2 * k:2 * k + 2] for k in range(len(spec.cells))]
+            # One tensor for a one-part state: tf-keras refuses [h] for a GRU/RNN cell here.
+            initial = [parts if len(parts) > 1 else parts[0] for parts in initial]
     else:
-        cell = spec.cells[0]
-        layer = K.layers.LSTM(cell.num_units, name="lstm", **flags, **_cell_kwargs(cell))
+        cell, family = spec.cells[0], families[0]
+        layer = getattr(K.layers, CLASSES[family][0])(
+            cell.num_units, name=LAYER_NAMES[family], **flags, **_cell_kwargs(cell, target))
+        if initial is not None:
+            initial = initial[0]
     kwargs = {}
     if mask is not None:
         kwargs["mask"] = mask
@@ -124,7 +153,7 @@ def weight_names(model) -> List[str]:
     for layer in model.layers:
         if layer.name == "head":
             names += ["head/kernel", "head/bias"]
-        elif layer.name in ("lstm", "rnn"):
+        elif layer.name in LAYER_NAMES.values():
             n = len(layer.get_weights()) // 3
             for k in range(cells, cells + n):
                 names += [f"cell_{k}/kernel", f"cell_{k}/recurrent_kernel", f"cell_{k}/bias"]
@@ -146,18 +175,24 @@ def get_weights(model) -> Dict[str, np.ndarray]:
     return dict(zip(weight_names(model), model.get_weights()))
 
 
-def feeds(spec: CaseSpec, given: runner.Inputs) -> List[np.ndarray]:
+def _state_order(spec: CaseSpec, target: str) -> List[Tuple[int, str]]:
+    """``(layer, part)`` of the model's state inputs and outputs, in order."""
+    return [(k, part) for k, cell in enumerate(spec.cells) for part in layout(target, cell).state]
+
+
+def feeds(spec: CaseSpec, given: runner.Inputs, target: str = "keras") -> List[np.ndarray]:
     """The model's input list for ``given`` (see :func:`build`)."""
     out = [given.x]
     if spec.sequence_length is not None:
         out.append(runner.mask(given.lengths, given.x.shape[1]))
     if runner.state_inputs(spec):
-        for c, h in given.initial or runner.zero_initial(spec, given.x.shape[0]):
-            out += [h, c]
+        initial = given.initial or runner.zero_initial(spec, given.x.shape[0])
+        out += [initial[k][part] for k, part in _state_order(spec, target)]
     return out
 
 
-def forward(spec: CaseSpec, model, given: runner.Inputs) -> runner.Outputs:
+def forward(spec: CaseSpec, model, given: runner.Inputs, target: str = "keras"
+            ) -> runner.Outputs:
     """Run ``model``; with ``spec.gradients`` under a ``tf.GradientTape``.
 
     Eagerly for short sequences; in a ``tf.function`` from :data:`TRACE_FROM`
@@ -165,9 +200,10 @@ def forward(spec: CaseSpec, model, given: runner.Inputs) -> runner.Outputs:
     several times slower there) costs more than tracing it once.
     """
     tf = tfcompat.load()
-    n = len(spec.cells)
-    inputs = [tf.constant(a) for a in feeds(spec, given)]
-    floats = [k for k, t in enumerate(inputs) if t.dtype.is_floating]  # x, then h_0, c_0, ...
+    order = _state_order(spec, target)
+    n = len(order)                                                   # state parts, all layers
+    inputs = [tf.constant(a) for a in feeds(spec, given, target)]
+    floats = [k for k, t in enumerate(inputs) if t.dtype.is_floating]  # x, then the states
     weights = list(model.trainable_weights)
 
     def compute(inputs):
@@ -178,9 +214,9 @@ def forward(spec: CaseSpec, model, given: runner.Inputs) -> runner.Outputs:
             if not spec.gradients:
                 return values, None, None
             loss = 0.5 * tf.reduce_sum(tf.square(values[0]))
-            loss += tf.add_n([tf.reduce_sum(v) for v in values[1:1 + 2 * n]])
+            loss += tf.add_n([tf.reduce_sum(v) for v in values[1:1 + n]])
             if spec.head is not None:
-                loss += 0.5 * tf.reduce_sum(tf.square(values[1 + 2 * n]))
+                loss += 0.5 * tf.reduce_sum(tf.square(values[1 + n]))
         grads = tape.gradient(loss, watched + weights)
         grads = [tf.zeros_like(t) if g is None else g for t, g in zip(watched + weights, grads)]
         return values, loss, grads
@@ -189,22 +225,28 @@ def forward(spec: CaseSpec, model, given: runner.Inputs) -> runner.Outputs:
         compute = tf.function(compute, autograph=False)
     values, loss, grads = compute(inputs)
     arrays = [np.asarray(v) for v in values]
-    states = arrays[1:1 + 2 * n]
-    final = [(states[2 * k + 1], states[2 * k]) for k in range(n)]   # Keras [h, c] -> (c, h)
-    out = runner.Outputs(arrays[0], final, arrays[1 + 2 * n] if spec.head is not None else None)
+
+    def by_layer(parts):
+        out: List[runner.State] = [{} for _ in spec.cells]
+        for (k, part), value in zip(order, parts):
+            out[k][part] = value
+        return out
+
+    out = runner.Outputs(arrays[0], by_layer(arrays[1:1 + n]),
+                         arrays[1 + n] if spec.head is not None else None)
     if spec.gradients:
         grads = [np.asarray(g) for g in grads]
-        d_state = grads[1:len(floats)]
         out.loss = np.asarray(loss)
         out.d_x = grads[0]
-        out.d_initial = [(d_state[2 * k + 1], d_state[2 * k]) for k in range(n)]
+        out.d_initial = by_layer(grads[1:len(floats)])
         out.d_weights = dict(zip(weight_names(model), grads[len(floats):]))
     return out
 
 
 def target(name: str) -> runner.Target:
     """The :class:`~tf1_lstm.migrate.runner.Target` for ``keras`` or ``keras3``."""
-    return runner.Target(name, lambda spec, w: build(spec, w, name), forward, get_weights)
+    return runner.Target(name, lambda spec, w: build(spec, w, name),
+                         lambda spec, model, given: forward(spec, model, given, name), get_weights)
 
 
 def save(model, path: str) -> None:

@@ -1,16 +1,26 @@
-"""ONNX target: one ``LSTM`` node per layer, run with onnxruntime.
+"""ONNX target: one ``LSTM``, ``GRU`` or ``RNN`` node per layer, run with onnxruntime.
 
 The graph (opset :data:`OPSET`), batch-major like ``dynamic_rnn``'s default::
 
     inputs (B, T, I) -> Transpose -> X_0 (T, B, I)
     LSTM_k(X_k, W_k, R_k, B_k, sequence_length, initial_h_k, initial_c_k, P_k)
         -> Y (T, 1, B, H) -> Squeeze -> X_{k+1};  Y_h, Y_c (1, B, H) -> state_h_k, state_c_k
+    GRU_k / RNN_k(X_k, W_k, R_k, B_k, sequence_length, initial_h_k)
+        -> Y -> Squeeze -> X_{k+1};  Y_h -> state_h_k
     X_n -> Transpose -> outputs (B, T, H);  outputs[:, -1] @ head/W + head/b -> logits
+
+Layers of different kinds stack as nodes do (a ``MultiRNNCell`` of an
+``LSTMCell`` and a ``GRUCell`` is an ``LSTM`` node and a ``GRU`` node).
+TF1's ``GRUCell`` is a ``GRU`` node with ``linear_before_reset=0`` (the
+reset gate multiplies ``h`` before the recurrent matmul, the default);
+``BasicRNNCell`` is an ``RNN`` node; ``activation=`` is the node's
+``activations`` (``Affine`` with alpha 1, beta 0 for identity).
 
 Graph inputs: ``inputs`` (float32 ``[B, T, I]``), ``sequence_length``
 (int32 ``[B]``, with a ``sequence_length`` spec) and ``initial_h_k`` /
-``initial_c_k`` (``[B, H]``, with an explicit initial state). Graph outputs:
-``outputs``, ``state_c_k``, ``state_h_k`` and ``logits`` (with a head).
+``initial_c_k`` (``[B, H]``, with an explicit initial state; no ``c`` for a
+GRU or RNN layer). Graph outputs: ``outputs``, ``state_c_k``, ``state_h_k``
+and ``logits`` (with a head).
 
 ``sequence_length`` becomes ONNX's ``sequence_lens``: onnxruntime zeroes
 ``Y`` past each length and returns the state after the last step, as TF1.
@@ -18,8 +28,8 @@ For length 0 it returns a *zero* state where TF1 returns the initial state,
 so with an explicit initial state each ``Y_h``/``Y_c`` goes through
 ``Where(sequence_length > 0, Y_h, initial_h)``.
 
-onnxruntime cannot run ``layout=1`` (batch-major) LSTM nodes, hence the
-Transposes; nor double LSTMs (float64 is not expressible here).
+onnxruntime cannot run ``layout=1`` (batch-major) LSTM, GRU or RNN nodes,
+hence the Transposes; nor double ones (float64 is not expressible here).
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ import numpy as np
 
 from ..spec import CaseSpec
 from . import runner
-from .layouts import ONNX_ACTIVATIONS
+from .layouts import layout
 
 OPSET = 17
 IR_VERSION = 8  # what onnxruntime >= 1.14 reads
@@ -65,25 +75,40 @@ def build(spec: CaseSpec, weights: Mapping[str, np.ndarray]):
     explicit = isinstance(spec.initial_state, Mapping)
     for k, cell in enumerate(spec.cells):
         h = cell.num_units
-        init_h = init_c = ""
+        lay = layout("onnx", cell)
+        parts = lay.state                                                # ("h", "c") or ("h",)
+        init = {p: "" for p in parts}
         if explicit:
-            for part in ("h", "c"):
+            for part in parts:
                 name = f"initial_{part}_{k}"
                 graph_inputs.append(helper.make_tensor_value_info(name, f32, ["B", h]))
                 nodes.append(helper.make_node("Unsqueeze", [name, "axes_0"], [name + "_3d"]))
-            init_h, init_c = f"initial_h_{k}_3d", f"initial_c_{k}_3d"
-        peep = f"P_{k}" if cell.use_peepholes else ""
+                init[part] = name + "_3d"
         attrs: Dict[str, Any] = {"hidden_size": h, "direction": "forward"}
-        act = cell.activation or "tanh"
-        if act != "tanh":
-            attrs["activations"] = ["Sigmoid", ONNX_ACTIVATIONS[act], ONNX_ACTIVATIONS[act]]
-            if act == "identity":  # Affine(x) = alpha * x + beta
-                attrs["activation_alpha"], attrs["activation_beta"] = [1.0, 1.0], [0.0, 0.0]
+        act = lay.activations[cell.activation or "tanh"]
+        if lay.family == "lstm":
+            op = "LSTM"
+            peep = f"P_{k}" if cell.use_peepholes else ""
+            node_inputs = [init["h"], init["c"], peep]
+            activations = ["Sigmoid", act, act]
+        else:
+            op = "GRU" if lay.family == "gru" else "RNN"
+            node_inputs = [init["h"]]
+            activations = ["Sigmoid", act] if lay.family == "gru" else [act]
+            if lay.family == "gru":
+                attrs["linear_before_reset"] = 0  # TF1's GRUCell: r * h before the matmul
+        if act != "Tanh":
+            attrs["activations"] = activations
+            if act == "Affine":  # Affine(x) = alpha * x + beta, once per Affine
+                n_affine = activations.count("Affine")
+                attrs["activation_alpha"] = [1.0] * n_affine
+                attrs["activation_beta"] = [0.0] * n_affine
+        node_outputs = [f"Y_{k}"] + [f"Y_{p}_{k}" for p in parts]
         nodes.append(helper.make_node(
-            "LSTM", [f"X_{k}", f"W_{k}", f"R_{k}", f"B_{k}", lengths, init_h, init_c, peep],
-            [f"Y_{k}", f"Y_h_{k}", f"Y_c_{k}"], name=f"lstm_{k}", **attrs))
+            op, [f"X_{k}", f"W_{k}", f"R_{k}", f"B_{k}", lengths] + node_inputs,
+            node_outputs, name=f"{op.lower()}_{k}", **attrs))
         nodes.append(helper.make_node("Squeeze", [f"Y_{k}", "axes_1"], [f"X_{k + 1}"]))
-        for part in ("c", "h"):
+        for part in sorted(parts):                                       # c, then h
             state = f"state_{part}_{k}"
             if explicit and lengths:
                 ran = state + "_run"
@@ -136,11 +161,12 @@ def forward(spec: CaseSpec, model, given: runner.Inputs) -> runner.Outputs:
     if spec.sequence_length is not None:
         feeds["sequence_length"] = given.lengths.astype(np.int32)
     if isinstance(spec.initial_state, Mapping):
-        for k, (c, h) in enumerate(given.initial):
-            feeds[f"initial_c_{k}"], feeds[f"initial_h_{k}"] = c, h
+        for k, state in enumerate(given.initial):
+            feeds.update({f"initial_{p}_{k}": v.astype(np.float32) for p, v in state.items()})
     names = [o.name for o in sess.get_outputs()]
     values = dict(zip(names, sess.run(names, feeds)))
-    final = [(values[f"state_c_{k}"], values[f"state_h_{k}"]) for k in range(len(spec.cells))]
+    final = [{p: values[f"state_{p}_{k}"] for p in runner.state_parts(cell)}
+             for k, cell in enumerate(spec.cells)]
     return runner.Outputs(values["outputs"], final, values.get("logits"))
 
 

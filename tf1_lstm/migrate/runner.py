@@ -1,13 +1,17 @@
 """What every target engine does around its framework: the spec's driver, in NumPy.
 
-A target model (Keras, PyTorch, ONNX) is a stack of LSTM layers. The case
-spec adds the TF1 driver around it: one ``call`` step or ``dynamic_rnn``
-over batch-major or time-major inputs, ``sequence_length``, the initial state
-and the result names. :func:`run` does that once for all targets::
+A target model (Keras, PyTorch, ONNX) is a stack of recurrent layers (LSTM,
+GRU, simple RNN). The case spec adds the TF1 driver around it: one ``call``
+step or ``dynamic_rnn`` over batch-major or time-major inputs,
+``sequence_length``, the initial state and the result names. :func:`run`
+does that once for all targets::
 
-    inputs (spec layout) -> x (B, T, I), lengths (B,), initial [(c, h) per layer]
-    target forward       -> outputs (B, T, O), final [(c, h) per layer], logits
+    inputs (spec layout) -> x (B, T, I), lengths (B,), initial [state per layer]
+    target forward       -> outputs (B, T, O), final [state per layer], logits
     results              -> the named arrays of tf1_lstm.spec
+
+A layer's state is a dict by part (:func:`state_parts`): ``{"c": (B, H),
+"h": (B, R)}`` for an LSTM, ``{"h": (B, H)}`` for a GRU or RNN cell.
 
 so a target module only provides ``Target`` (see :class:`Target`).
 """
@@ -25,7 +29,12 @@ from ..spec import CaseSpec
 from . import convert
 from .layouts import check_expressible
 
-State = Tuple[np.ndarray, np.ndarray]  # (c, h), TF1's LSTMStateTuple order
+State = Dict[str, np.ndarray]  # one layer's state by part: "c", "h" (LSTM) or "h"
+
+
+def state_parts(cell) -> Tuple[str, ...]:
+    """The parts of a layer's state: ``("c", "h")`` for an LSTM, ``("h",)`` for GRU and RNN."""
+    return ("c", "h") if cell.is_lstm else ("h",)
 
 
 @dataclass
@@ -35,8 +44,8 @@ class Inputs:
     Attributes:
       x: ``(B, T, I)`` (``T`` = 1 for the ``call`` driver).
       lengths: ``(B,)`` int32, or ``None`` (every example runs all steps).
-      initial: per layer ``(c, h)`` of shapes ``(B, H)``, ``(B, R)``; ``None``
-        for the zero state.
+      initial: per layer the state by part (``c`` ``(B, H)``, ``h`` ``(B, R)``);
+        ``None`` for the zero state.
     """
 
     x: np.ndarray
@@ -46,11 +55,11 @@ class Inputs:
 
 @dataclass
 class Outputs:
-    """A target's forward pass: ``outputs`` ``(B, T, O)``, ``final`` per layer ``(c, h)``.
+    """A target's forward pass: ``outputs`` ``(B, T, O)``, ``final`` per layer by part.
 
     With ``spec.gradients`` also the loss :data:`tf1_lstm.spec.LOSS` and its
     gradients: ``d_weights`` by the target's weight names, ``d_x``
-    ``(B, T, I)`` and ``d_initial`` per layer ``(d c, d h)``.
+    ``(B, T, I)`` and ``d_initial`` per layer by part.
     """
 
     outputs: np.ndarray
@@ -106,15 +115,7 @@ def inputs(spec: CaseSpec) -> Inputs:
         lengths = np.asarray(spec.sequence_length, np.int32)         # (B,)
     initial = None
     if isinstance(spec.initial_state, Mapping):
-        initial = []
-        for k, cell in enumerate(spec.cells):
-            prefix = f"state/{k}" if spec.multi_rnn else "state"
-            if cell.state_is_tuple:
-                c, h = spec.initial_state[prefix + "/c"], spec.initial_state[prefix + "/h"]
-            else:
-                both = spec.initial_state[prefix]                     # (B, H + R)
-                c, h = both[:, :cell.num_units], both[:, cell.num_units:]
-            initial.append((np.asarray(c), np.asarray(h)))
+        initial = from_tf1_states(spec, spec.initial_state)
     return Inputs(np.ascontiguousarray(x), lengths, initial)
 
 
@@ -129,12 +130,7 @@ def results(spec: CaseSpec, out: Outputs, variables: Mapping[str, np.ndarray],
     elif spec.time_major:
         outputs = outputs.transpose(1, 0, 2)                          # (T, B, O)
     arrays["outputs"] = outputs
-    for k, (cell, (c, h)) in enumerate(zip(spec.cells, out.final)):
-        prefix = f"state/{k}" if spec.multi_rnn else "state"
-        if cell.state_is_tuple:
-            arrays[prefix + "/c"], arrays[prefix + "/h"] = c, h
-        else:
-            arrays[prefix] = np.concatenate([c, h], axis=-1)
+    arrays.update(to_tf1_states(spec, out.final))
     if spec.head is not None:
         arrays["logits"] = out.logits
     arrays.update({naming.variable_key(n): v for n, v in variables.items()})
@@ -148,12 +144,7 @@ def results(spec: CaseSpec, out: Outputs, variables: Mapping[str, np.ndarray],
         elif spec.time_major:
             d_x = d_x.transpose(1, 0, 2)
         arrays["gradients/inputs"] = d_x
-        for k, (cell, (dc, dh)) in enumerate(zip(spec.cells, out.d_initial)):
-            prefix = f"gradients/initial_state/{k}" if spec.multi_rnn else "gradients/initial_state"
-            if cell.state_is_tuple:
-                arrays[prefix + "/c"], arrays[prefix + "/h"] = dc, dh
-            else:
-                arrays[prefix] = np.concatenate([dc, dh], axis=-1)
+        arrays.update(to_tf1_states(spec, out.d_initial, "gradients/initial_state"))
     return {k: np.array(v, dtype=dtype, order="C") for k, v in arrays.items()}
 
 
@@ -198,9 +189,57 @@ def run_model(spec: CaseSpec, model: Any, target: Target) -> Dict[str, np.ndarra
 
 
 def zero_initial(spec: CaseSpec, batch: int) -> List[State]:
-    """The zero state per layer, ``(c, h)``."""
-    return [(np.zeros((batch, c.num_units), spec.dtype),
-             np.zeros((batch, c.output_size), spec.dtype)) for c in spec.cells]
+    """The zero state per layer, by part."""
+    return [{p: np.zeros((batch, c.output_size if p == "h" else c.num_units), spec.dtype)
+             for p in state_parts(c)} for c in spec.cells]
+
+
+def _layer_from_tf1(cell, value: np.ndarray) -> State:
+    """One layer's state by part from its one TF1 tensor (``concat([c, h])`` for an LSTM)."""
+    if cell.is_lstm:                                                  # (B, H + R)
+        return {"c": value[:, :cell.num_units], "h": value[:, cell.num_units:]}
+    return {"h": value}                                               # (B, H)
+
+
+def _layer_to_tf1(cell, state: State) -> np.ndarray:
+    """Inverse of :func:`_layer_from_tf1`."""
+    return np.concatenate([state["c"], state["h"]], -1) if cell.is_lstm else state["h"]
+
+
+def from_tf1_states(spec: CaseSpec, arrays: Mapping[str, Any], prefix: str = "state"
+                    ) -> List[State]:
+    """Per layer, the state by part from TF1's names (``state/c``, ``state/0``, ...).
+
+    ``MultiRNNCell(state_is_tuple=False)`` keeps every layer in one ``state``
+    array, side by side (:meth:`~tf1_lstm.spec.CaseSpec.layer_state_widths`).
+    """
+    if not spec.multi_state_is_tuple:
+        concatenated = np.asarray(arrays[prefix])                     # (B, sum of widths)
+        splits = np.cumsum(spec.layer_state_widths())[:-1]
+        return [_layer_from_tf1(cell, part) for cell, part in
+                zip(spec.cells, np.split(concatenated, splits, axis=-1))]
+    out = []
+    for k, cell in enumerate(spec.cells):
+        if cell.state_parts == ("c", "h"):
+            out.append({p: np.asarray(arrays[spec.state_key(k, p, prefix)]) for p in ("c", "h")})
+        else:
+            out.append(_layer_from_tf1(cell, np.asarray(arrays[spec.state_key(k, "", prefix)])))
+    return out
+
+
+def to_tf1_states(spec: CaseSpec, states: Sequence[State], prefix: str = "state"
+                  ) -> Dict[str, np.ndarray]:
+    """Inverse of :func:`from_tf1_states`: TF1's result names -> arrays."""
+    if not spec.multi_state_is_tuple:
+        return {prefix: np.concatenate([_layer_to_tf1(c, s) for c, s in zip(spec.cells, states)],
+                                       axis=-1)}
+    out = {}
+    for k, (cell, state) in enumerate(zip(spec.cells, states)):
+        if cell.state_parts == ("c", "h"):
+            out.update({spec.state_key(k, p, prefix): state[p] for p in ("c", "h")})
+        else:
+            out[spec.state_key(k, "", prefix)] = _layer_to_tf1(cell, state)
+    return out
 
 
 def mask(lengths: np.ndarray, steps: int) -> np.ndarray:

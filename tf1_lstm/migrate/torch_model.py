@@ -1,10 +1,17 @@
-"""PyTorch target: ``torch.nn.LSTM`` (``proj_size`` for TF1's ``num_proj``).
+"""PyTorch target: ``torch.nn.LSTM`` (``proj_size`` for TF1's ``num_proj``) and ``nn.RNN``.
 
-One ``nn.LSTM(I, H, num_layers=n, batch_first=True, proj_size=P)`` when every
-layer has the same ``H`` and ``P`` (what ``nn.LSTM`` can hold); otherwise an
-``nn.ModuleList`` of one-layer LSTMs, layer ``k`` taking layer ``k - 1``'s
+TF1's LSTM cells become ``nn.LSTM``, ``BasicRNNCell`` becomes ``nn.RNN``
+(``nonlinearity`` ``tanh`` or ``relu``, the only two it has). ``GRUCell`` is
+not expressible: ``nn.GRU`` applies the reset gate after the recurrent
+matmul (see :data:`tf1_lstm.migrate.layouts.NOT_EXPRESSIBLE`).
+
+One ``nn.LSTM(I, H, num_layers=n, batch_first=True, proj_size=P)`` (or
+``nn.RNN(..., num_layers=n)``) when every layer has the same kind, ``H``,
+``P`` and activation (what one module can hold); otherwise an
+``nn.ModuleList`` of one-layer modules, layer ``k`` taking layer ``k - 1``'s
 output (the document's ``MultiRNNCell([LSTMCell(4), LSTMCell(5)])`` is such a
-stack). A tf-slim head becomes ``nn.Linear``.
+stack, and so is a mix of LSTM and RNN cells). A tf-slim head becomes
+``nn.Linear``.
 
 PyTorch's LSTM with ``proj_size``: ``h = W_hr (o * tanh(c))``, TF1's
 ``h = (o * tanh(c)) @ projection/kernel`` with ``W_hr = projection/kernel.T``;
@@ -12,7 +19,7 @@ the state is ``(h_0, c_0)`` with ``h`` of depth ``P``.
 
 ``sequence_length``: the input is packed (``pack_padded_sequence(...,
 enforce_sorted=False)``): steps past an example's length are not run, the
-padded output is zero and ``h_n``/``c_n`` are the state after its last step,
+padded output is zero and ``h_n`` (``c_n``) are the state after its last step,
 as in TF1. PyTorch refuses length 0; those examples are not run at all, and
 get zero outputs and their initial state, which is what TF1 gives them.
 """
@@ -28,11 +35,12 @@ import numpy as np
 from ..spec import CaseSpec
 from . import runner
 from .convert import torch_single_module
+from .layouts import layout
 
 
 @dataclass
 class TorchModel:
-    """``rnn``: ``nn.LSTM`` or ``nn.ModuleList`` of them; ``head``: ``nn.Linear`` or ``None``."""
+    """``rnn``: ``nn.LSTM``/``nn.RNN`` or a ``ModuleList`` of them; ``head``: ``nn.Linear``."""
 
     rnn: Any
     head: Optional[Any] = None
@@ -55,22 +63,29 @@ def _torch():
     return torch
 
 
+def _module(spec: CaseSpec, cell, input_size: int, num_layers: int = 1):
+    """One ``nn.LSTM`` or ``nn.RNN`` for ``cell`` (and ``num_layers - 1`` more like it)."""
+    torch = _torch()
+    lay = layout("torch", cell)
+    kwargs = dict(num_layers=num_layers, batch_first=True, dtype=getattr(torch, spec.dtype))
+    if lay.family == "lstm":
+        return torch.nn.LSTM(input_size, cell.num_units, proj_size=cell.num_proj or 0, **kwargs)
+    return torch.nn.RNN(input_size, cell.num_units,
+                        nonlinearity=lay.activations[cell.activation or "tanh"], **kwargs)
+
+
 def build_empty(spec: CaseSpec) -> TorchModel:
     """The modules of ``spec`` with PyTorch's own initial weights."""
     torch = _torch()
-    nn = torch.nn
-    dtype = getattr(torch, spec.dtype)
     depths = runner.layer_inputs(spec)
     if torch_single_module(spec):
-        c = spec.cells[0]
-        rnn = nn.LSTM(spec.input_depth, c.num_units, num_layers=len(spec.cells), batch_first=True,
-                      proj_size=c.num_proj or 0, dtype=dtype)
+        rnn = _module(spec, spec.cells[0], spec.input_depth, len(spec.cells))
     else:
-        rnn = nn.ModuleList([nn.LSTM(d, c.num_units, batch_first=True, proj_size=c.num_proj or 0,
-                                     dtype=dtype) for d, c in zip(depths, spec.cells)])
+        rnn = torch.nn.ModuleList([_module(spec, c, d) for d, c in zip(depths, spec.cells)])
     head = None
     if spec.head is not None:
-        head = nn.Linear(spec.cells[-1].output_size, spec.head.num_outputs, dtype=dtype)
+        head = torch.nn.Linear(spec.cells[-1].output_size, spec.head.num_outputs,
+                               dtype=getattr(torch, spec.dtype))
     return TorchModel(rnn.eval(), head.eval() if head is not None else None)
 
 
@@ -86,8 +101,17 @@ def get_weights(model: TorchModel) -> Dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
 
 
-def _run_layers(spec: CaseSpec, model: TorchModel, x, lengths, h0, c0):
-    """Run the LSTM layers on ``x`` ``(B, T, I)``; ``h0``, ``c0``: per layer ``(B, .)``."""
+def _call(module, seq, state: Dict[str, Any]):
+    """``module(seq, state)`` for an LSTM (``(h, c)``) or RNN (``h``); the new state by part."""
+    if isinstance(module, _torch().nn.LSTM):
+        seq, (h, c) = module(seq, (state["h"], state["c"]))
+        return seq, {"h": h, "c": c}
+    seq, h = module(seq, state["h"])
+    return seq, {"h": h}
+
+
+def _run_layers(spec: CaseSpec, model: TorchModel, x, lengths, initial):
+    """Run the layers on ``x`` ``(B, T, I)``; ``initial``: per layer by part ``(B, .)``."""
     torch = _torch()
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -98,17 +122,18 @@ def _run_layers(spec: CaseSpec, model: TorchModel, x, lengths, h0, c0):
         # oneDNN has no projection kernel; PyTorch says so and uses its own: expected.
         warnings.filterwarnings("ignore", message="LSTM with projections is not supported")
         if torch_single_module(spec):
-            seq, (h, c) = model.rnn(seq, (torch.stack(h0), torch.stack(c0)))
-            hs, cs = list(h), list(c)
+            parts = initial[0].keys()
+            seq, final = _call(model.rnn, seq, {p: torch.stack([s[p] for s in initial])
+                                                for p in parts})
+            finals = [{p: final[p][k] for p in parts} for k in range(len(spec.cells))]
         else:
-            hs, cs = [], []
-            for lstm, h_k, c_k in zip(model.rnn, h0, c0):
-                seq, (h, c) = lstm(seq, (h_k[None], c_k[None]))
-                hs.append(h[0])
-                cs.append(c[0])
+            finals = []
+            for module, state in zip(model.rnn, initial):
+                seq, final = _call(module, seq, {p: v[None] for p, v in state.items()})
+                finals.append({p: v[0] for p, v in final.items()})
     if lengths is not None:
         seq, _ = pad_packed_sequence(seq, batch_first=True, total_length=steps)
-    return seq, hs, cs
+    return seq, finals
 
 
 def forward(spec: CaseSpec, model: TorchModel, given: runner.Inputs) -> runner.Outputs:
@@ -118,27 +143,27 @@ def forward(spec: CaseSpec, model: TorchModel, given: runner.Inputs) -> runner.O
     grad = spec.gradients
     initial = given.initial or runner.zero_initial(spec, batch)
     x = torch.tensor(given.x, requires_grad=grad)                                # (B, T, I)
-    c0 = [torch.tensor(c, requires_grad=grad) for c, _ in initial]               # (B, H) each
-    h0 = [torch.tensor(h, requires_grad=grad) for _, h in initial]               # (B, R) each
+    s0 = [{p: torch.tensor(v, requires_grad=grad) for p, v in s.items()}         # (B, .) each
+          for s in initial]
     # Examples of length 0 are not run (PyTorch refuses them): zero outputs, initial state.
     run = np.arange(batch) if given.lengths is None else np.flatnonzero(given.lengths > 0)
     idx = torch.as_tensor(run, dtype=torch.int64)
     with torch.set_grad_enabled(grad):
         outputs = torch.zeros(batch, steps, spec.cells[-1].output_size, dtype=x.dtype)
-        cs, hs = [c * 1 for c in c0], [h * 1 for h in h0]
+        finals = [{p: v * 1 for p, v in s.items()} for s in s0]
         if run.size:
             lengths = None if given.lengths is None else given.lengths[run]
-            seq, h_run, c_run = _run_layers(spec, model, x[idx], lengths,
-                                            [h[idx] for h in h0], [c[idx] for c in c0])
+            seq, f_run = _run_layers(spec, model, x[idx], lengths,
+                                     [{p: v[idx] for p, v in s.items()} for s in s0])
             outputs = outputs.index_put((idx,), seq)
-            cs = [c.index_put((idx,), r) for c, r in zip(cs, c_run)]
-            hs = [h.index_put((idx,), r) for h, r in zip(hs, h_run)]
+            finals = [{p: v.index_put((idx,), r[p]) for p, v in s.items()}
+                      for s, r in zip(finals, f_run)]
         logits = model.head(outputs[:, -1]) if model.head is not None else None  # (B, N)
         out = runner.Outputs(outputs.detach().numpy(),
-                             [(c.detach().numpy(), h.detach().numpy()) for c, h in zip(cs, hs)],
+                             [{p: v.detach().numpy() for p, v in s.items()} for s in finals],
                              None if logits is None else logits.detach().numpy())
         if grad:
-            loss = 0.5 * (outputs ** 2).sum() + sum(t.sum() for t in cs + hs)
+            loss = 0.5 * (outputs ** 2).sum() + sum(v.sum() for s in finals for v in s.values())
             if logits is not None:
                 loss = loss + 0.5 * (logits ** 2).sum()
             params = dict(model.rnn.named_parameters())
@@ -149,7 +174,7 @@ def forward(spec: CaseSpec, model: TorchModel, given: runner.Inputs) -> runner.O
             loss.backward()
             out.loss = loss.detach().numpy()
             out.d_x = x.grad.numpy()
-            out.d_initial = [(c.grad.numpy(), h.grad.numpy()) for c, h in zip(c0, h0)]
+            out.d_initial = [{p: v.grad.numpy() for p, v in s.items()} for s in s0]
             out.d_weights = {k: (np.zeros(tuple(v.shape), spec.dtype) if v.grad is None
                                  else v.grad.numpy()) for k, v in params.items()}
     return out
