@@ -10,7 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from tf1_lstm import cases, checker, compare, engines, golden, naming
+from tf1_lstm.spec import forward_results
+from tf1_lstm import cases, checker, compare, engines, golden, naming, reference
 from tf1_lstm.cli import main
 from tf1_lstm.migrate import checkpoint, files, layouts, runner
 from tf1_lstm.spec import CellSpec
@@ -19,6 +20,18 @@ from test_migrate import OPTIONAL, engine
 
 GOLDEN_CASES = [name for name in cases.names()
                 if golden.path_for(checker.GOLDEN_DIR, name).exists()]
+
+
+# The golden cases with GRU or BasicRNN cells -> the targets that must reproduce them;
+# the others say why not (the reason the test checks is in brackets).
+NON_LSTM = {
+    "gru": {"keras", "keras3", "onnx"},                  # torch: nn.GRU resets after the matmul
+    "basic_rnn": {"keras", "keras3", "torch", "onnx"},
+    "rnn_vanishing": {"keras", "keras3", "torch"},       # onnx: float64
+    "rnn_exploding": {"keras", "keras3"},                # torch: identity; onnx: float64
+    "explode_1_01": {"keras", "keras3"},                 # torch: identity; onnx: float64
+    "vanish_0_99": {"keras", "keras3"},                  # torch: identity; onnx: float64
+}
 
 
 def golden_weights(case):
@@ -35,13 +48,40 @@ class TestGoldens:
         spec = cases.get(case)
         (check,) = checker.check_engines(spec, [target])
         assert check.status in (checker.OK, checker.NOT_EXPRESSIBLE), check.line()
+        if case in NON_LSTM:
+            assert (check.status == checker.OK) == (target in NON_LSTM[case]), check.line()
         if check.status == checker.NOT_EXPRESSIBLE:
             reasons = [r[target] for r in layouts.NOT_EXPRESSIBLE.values() if target in r]
-            reasons.append("converts LSTM cells only")
             assert any(r in check.detail for r in reasons), check.detail
         elif check.detail:  # gradients not expressible: the forward arrays were compared
             assert check.detail.startswith("forward only ("), check.detail
             assert " is not expressible in " in check.detail
+
+    def test_every_gru_and_rnn_golden_is_listed(self):
+        """A new golden with GRU or BasicRNN cells must say which targets reproduce it."""
+        non_lstm = {c for c in GOLDEN_CASES if not all(x.is_lstm for x in cases.get(c).cells)}
+        assert non_lstm == set(NON_LSTM)
+
+    @pytest.mark.parametrize("case", ["rnn_vanishing", "rnn_exploding", "explode_1_01",
+                                      "vanish_0_99"])
+    def test_long_rnn_goldens_in_onnx_float32(self, case):
+        """No double RNN kernel in onnxruntime; in float32 ONNX runs the T=500 cases as the oracle.
+
+        ``atol`` is the float32 default scaled to the array's magnitude (the
+        linear cases reach 1e4, where float32 rounding differences grow with
+        the values).
+        """
+        engine("onnx")
+        spec = cases.get(case).replace(dtype="float32", jacobian=False)
+        weights = {k: v.astype(np.float32) for k, v in golden_weights(case).items()}
+        expected = reference.run(spec, weights)
+        obtained = engine("onnx").run(spec, weights)
+        rtol, atol = compare.default_tolerance(np.float32)
+        tolerances = {k: (rtol, atol * max(1.0, float(np.abs(v).max())))
+                      for k, v in expected.items()}
+        result = compare.compare(obtained, expected, label=f"onnx float32 vs oracle [{case}]",
+                                 tolerances=tolerances)
+        assert result.ok, result.report()
 
     @pytest.mark.parametrize("target", layouts.TARGETS)
     def test_the_document_examples_in_every_target(self, target):
@@ -116,7 +156,11 @@ FILES = [("keras", "weights.h5"), ("keras", "keras"), ("keras3", "weights.h5"),
 # (docs/migration.md converts it to keras .weights.h5 too).
 CONVERSIONS = [("stacked",) + f for f in FILES] + [
     ("single_cell", "keras3", "keras"), ("single_cell", "torch", "pt"),
-    ("single_cell", "onnx", "onnx")]
+    ("single_cell", "onnx", "onnx"), ("gru", "keras", "keras"), ("gru", "keras3", "weights.h5"),
+    ("basic_rnn", "torch", "pt"),
+    # gru and basic_rnn ask for gradients, which onnxruntime cannot compute: a converted file is
+    # compared on the forward pass, so it converts all the same.
+    ("gru", "onnx", "onnx"), ("basic_rnn", "onnx", "onnx")]
 
 
 class TestCheckpoints:
@@ -124,11 +168,11 @@ class TestCheckpoints:
 
     @pytest.fixture(scope="class")
     def saved(self, tmp_path_factory):
-        """Checkpoints of the document's two examples holding the golden weights."""
+        """Checkpoints of the document's two examples, a GRU and an RNN, with golden weights."""
         root = tmp_path_factory.mktemp("ckpt")
         return {case: checkpoint.write(root / case / "model.ckpt", cases.get(case),
                                        golden_weights(case))
-                for case in ("single_cell", "stacked")}
+                for case in ("single_cell", "stacked", "gru", "basic_rnn")}
 
     @pytest.mark.parametrize("case,target,suffix", CONVERSIONS)
     def test_convert_reload_compare(self, saved, tmp_path, capsys, case, target, suffix):
@@ -138,10 +182,10 @@ class TestCheckpoints:
                      "--out", str(out)]) == 0
         printed = capsys.readouterr().out
         assert f"wrote {out} ({target})" in printed and ": OK (" in printed
-        # Reloaded independently of the conversion, it reproduces the golden.
-        spec = cases.get(case)
+        # Reloaded independently of the conversion, it reproduces the golden's forward pass.
+        spec = cases.get(case).forward_only()
         obtained = runner.run_model(spec, files.load(spec, target, out), files.target_of(target))
-        expected = golden.load(golden.path_for(checker.GOLDEN_DIR, case)).arrays
+        expected = forward_results(golden.load(golden.path_for(checker.GOLDEN_DIR, case)).arrays)
         result = compare.compare(obtained, expected, label=f"{target} {out.name} vs golden",
                                  tolerances=spec.tolerances)
         assert result.ok, result.report()

@@ -253,9 +253,6 @@ def regen_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, force: bool = F
 # Engines against the golden (tf1-lstm check --engines) ------------------------
 
 NOT_INSTALLED, NOT_EXPRESSIBLE = "not installed", "not expressible"
-# Spec options whose results come on top of the forward pass (field -> off), and those results.
-_EXTRAS = {"gradients": False, "jacobian": False, "train": None}
-_EXTRA_RESULTS = ("loss", "gradients/", "jacobian_norms", "train/")
 
 
 @dataclass
@@ -317,19 +314,17 @@ def check_engines(spec: CaseSpec, names: List[str], golden_dir: Path = GOLDEN_DI
         except ImportError as exc:
             out.append(EngineCheck(name, NOT_INSTALLED, str(exc)))
             continue
-        run_spec, expected, detail = spec, gold.arrays, ""
+        expected, detail = gold.arrays, ""
         try:
             try:
                 arrays = module.run(spec, weights)
             except engines.NotExpressible as exc:
-                if exc.option not in _EXTRAS:
+                if exc.option not in spec_mod.EXTRAS:
                     raise
                 # The forward pass is still worth checking: compare what the engine can compute.
-                run_spec = spec.replace(**{f: d for f, d in _EXTRAS.items() if hasattr(spec, f)})
                 detail = f"forward only ({exc})"
-                expected = {k: v for k, v in gold.arrays.items()
-                            if not k.startswith(_EXTRA_RESULTS)}
-                arrays = module.run(run_spec, weights)
+                expected = spec_mod.forward_results(gold.arrays)
+                arrays = module.run(spec.forward_only(), weights)
         except engines.NotExpressible as exc:
             out.append(EngineCheck(name, NOT_EXPRESSIBLE, str(exc)))
             continue

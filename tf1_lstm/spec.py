@@ -59,6 +59,17 @@ INITIAL_STATE_MODES = ("zeros", None)
 LOSS = "0.5*sum(outputs**2) + sum(final state parts) [+ 0.5*sum(logits**2)]"
 
 
+# Options whose results come on top of the forward pass (field -> off), and
+# the prefixes of those results.
+EXTRAS = {"gradients": False, "jacobian": False, "train": None}
+EXTRA_RESULTS = ("loss", "gradients/", "jacobian_norms", "train/")
+
+
+def forward_results(arrays: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """The forward-pass results of a result mapping (no ``EXTRA_RESULTS``)."""
+    return {k: v for k, v in arrays.items() if not k.startswith(EXTRA_RESULTS)}
+
+
 class SpecError(ValueError):
     """A case spec that cannot be built; the message names the field."""
 
@@ -289,6 +300,13 @@ class CaseSpec:
         """Columns of each layer in a concatenated ``MultiRNNCell`` state (one-tensor states)."""
         return tuple(sum(s[1] for s in cell.state_shapes(self.batch_size).values())
                      for cell in self.cells)
+
+    def forward_only(self) -> "CaseSpec":
+        """This spec without the results computed on top of the forward pass.
+
+        Drops ``gradients``, ``jacobian`` and ``train`` (see :data:`EXTRAS`).
+        """
+        return dataclasses.replace(self, **EXTRAS)
 
     def tolerance_for(self, name: str) -> Optional[Tuple[float, float]]:
         return self.tolerances.get(name)
