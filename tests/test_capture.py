@@ -334,7 +334,8 @@ def test_tolerances_are_stored_with_the_capture_and_can_be_overridden(toy, tmp_p
     assert run_cli(toy, "--capture", capture) == 0
     assert run_cli(toy, "--check", capture, "--rtol", "0.01", "--atol", "0",
                    "--", "--scale", "1.001") == 0
-    assert run_cli(toy, "--capture", capture, "--rtol", "0.01", "--atol", "0") == 0
+    assert run_cli(toy, "--capture", capture, "--rtol", "0.01", "--atol", "0") == 2
+    assert run_cli(toy, "--capture", capture, "--rtol", "0.01", "--atol", "0", "--force") == 0
     assert golden.load(capture).meta["tolerances"]["call/0001/fetch/y"] == [0.01, 0.0]
     assert run_cli(toy, "--check", capture, "--", "--scale", "1.001") == 0
     assert run_cli(toy, "--check", capture, "--", "--scale", "1.1") == 1
@@ -388,6 +389,83 @@ def test_bad_capture_files_are_refused_before_the_script_runs(toy, tmp_path, cap
         captured = capsys.readouterr()
         assert re.search(message, captured.err), captured.err
         assert captured.out == ""  # refused before the script ran
+
+
+# ------------------------------------------ what a capture may overwrite
+
+
+def test_a_capture_never_overwrites_the_script_or_another_file(toy, tmp_path, capsys,
+                                                               golden_copy):
+    """Refused before the script runs, exit 2, one line naming the file; the file is untouched."""
+    data = tmp_path / "data.npz"
+    np.savez(data, x=np.arange(3))
+    other = tmp_path / "other.py"
+    other.write_text(toy.read_text())
+    other_capture = tmp_path / "other.npz"
+    assert run_cli(other, "--capture", other_capture) == 0
+    toy_alias = tmp_path / "toy.npz"
+    toy_alias.symlink_to(toy)
+    capsys.readouterr()
+    cases = [
+        (toy, r"toy\.py: a capture file ends in \.npz"),
+        (tmp_path / "notes.txt", r"notes\.txt: a capture file ends in \.npz"),
+        (toy_alias, r"toy\.npz: is the script toy\.py itself"),
+        (golden_copy / "stacked.npz", r"stacked\.npz: refusing to overwrite the golden of case "
+                                      r"'stacked' with a capture of toy\.py"),
+        (data, r"data\.npz: refusing to overwrite a file that is not a tf1_lstm capture"),
+        (other_capture, r"other\.npz: refusing to overwrite a capture of 'other\.py' with a "
+                        r"capture of toy\.py"),
+        (tmp_path, r"a capture file ends in \.npz"),
+    ]
+    for target, message in cases:
+        before = target.read_bytes() if target.is_file() else None
+        for force in ([], ["--force"]):
+            assert run_cli(toy, "--capture", target, *force) == 2, target
+            captured = capsys.readouterr()
+            assert captured.out == ""  # refused before the script ran
+            lines = captured.err.splitlines()
+            assert len(lines) == 1 and re.search(message, lines[0]), captured.err
+            assert "choose another file" in lines[0] or "ends in .npz" in lines[0], lines[0]
+            if before is not None:
+                assert target.read_bytes() == before
+    assert (tmp_path / "notes.txt").exists() is False
+    with pytest.raises(ValueError, match=r"toy\.py: a capture file ends in \.npz"):
+        run_script(toy, capture=toy)
+
+
+def test_a_recapture_keeps_an_identical_file_and_replaces_a_different_one_only_with_force(
+        toy, tmp_path, capsys):
+    """Like ``tf1-lstm regen``: unchanged is kept; a difference is shown, replaced on --force."""
+    capture = tmp_path / "toy.npz"
+    assert run_cli(toy, "--capture", capture) == 0
+    before = capture.read_bytes()
+    mtime = capture.stat().st_mtime_ns
+    capsys.readouterr()
+    assert run_cli(toy, "--capture", capture) == 0
+    assert "toy.py: captured 2 Session.run calls" in capsys.readouterr().err
+    assert "unchanged: identical to" in str(run_script(toy, capture=capture).message)
+    assert capture.read_bytes() == before and capture.stat().st_mtime_ns == mtime
+
+    assert run_cli(toy, "--capture", capture, "--", "--scale", "2") == 2
+    captured = capsys.readouterr()
+    assert captured.out == "(2, 4)\n"  # a re-capture runs the script
+    lines = captured.err.splitlines()
+    assert re.fullmatch(rf"toy\.py: kept {re.escape(str(capture))}: the new capture differs "
+                        rf"from it; rerun with --force to replace it", lines[0]), captured.err
+    assert "new vs existing capture" in captured.err
+    assert "Mismatched elements: 8 / 8" in captured.err
+    assert "metadata fields that differ: ['args', 'command']" in captured.err
+    assert capture.read_bytes() == before
+
+    assert run_cli(toy, "--capture", capture, "--force", "--", "--scale", "2") == 0
+    err = capsys.readouterr().err
+    assert f"replaced {capture}" in err and "Mismatched elements: 8 / 8" in err
+    assert golden.load(capture).meta["args"] == ["--scale", "2"]
+
+
+def test_force_goes_with_capture_only(toy, tmp_path, capsys):
+    assert run_cli(toy, "--force") == 2
+    assert "--force goes with --capture" in capsys.readouterr().err
 
 
 def test_the_seed_cells_capture_six_calls(tmp_path, capsys):

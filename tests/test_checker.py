@@ -136,3 +136,30 @@ def _nudged(path):
     gold = golden.load(path)
     gold.arrays["outputs"] = gold.arrays["outputs"] + np.float32(0.01)
     return gold.arrays, gold.meta
+
+
+def test_oracle_disagreement_is_a_mismatch(golden_copy, monkeypatch):
+    """A golden the independent oracle does not reproduce fails check (exit 1)."""
+    from tf1_lstm import reference
+
+    real = reference.run
+
+    def drifted(spec, weights=None):
+        arrays = real(spec, weights)
+        arrays["outputs"] = arrays["outputs"] + np.float32(1e-3)
+        return arrays
+
+    monkeypatch.setattr(reference, "run", drifted)
+    result = checker.check_case(cases.get("stacked"), golden_copy, write_obtained=False)
+    assert result.math.ok and result.init.ok and not result.oracle.ok
+    assert result.status == checker.MISMATCH and result.exit_code == 1
+    assert "oracle (NumPy) vs golden: FAILED" in result.report()
+
+
+def test_stale_explicit_weights_are_caught(golden_copy):
+    """A case whose explicit weights changed no longer matches the golden's weights."""
+    spec = cases.with_random_weights(cases.get("peepholes"), seed=999)
+    result = checker.check_case(spec, golden_copy, write_obtained=False)
+    assert result.status == checker.MISMATCH
+    assert result.math.ok  # the math still follows from the golden's own weights
+    assert not result.init.ok and "weights given by the case" in result.init.label

@@ -49,8 +49,8 @@ def test_check_json_reports_both_checks(capsys, golden_copy):
     for case in (single, stacked):
         assert case["status"] == "ok" and case["math"]["ok"] and case["init"]["ok"]
         assert case["oracle"]["ok"]
-    # explicit weights: nothing random to check
-    assert peepholes["init"] is None and "explicit" in peepholes["init_note"]
+    # explicit weights: the golden holds exactly the case's weights
+    assert peepholes["init"]["ok"] and "weights given by the case" in peepholes["init"]["label"]
 
 
 def test_check_exit_1_on_a_nudged_weight(capsys, golden_copy):
@@ -157,3 +157,60 @@ def test_the_readme_spec_example_runs_in_both_engines(tmp_path, capsys):
     from tf1_lstm import compare
 
     assert compare.compare(results["numpy"], results["tf"], label="readme").ok
+
+
+def _spec_file(tmp_path, **changes):
+    from tf1_lstm import cases, spec
+
+    data = spec.to_dict(cases.get("single_cell"))
+    data.update(changes)
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"time_major": "false"}, "time_major: expected true or false, got 'false'"),
+    ({"cells": [{"kind": "LSTMCell", "num_units": 4, "forget_bias": "0.5"}]},
+     r"cells\[0\].forget_bias: expected a number, got '0.5'"),
+    ({"tolerances": {"outputs": 5}}, "tolerances: expected an object of array name"),
+    ({"sequence_length": 3}, "sequence_length: expected a list of integers"),
+    ({"scope": "my scope!"}, "scope: expected a TF variable scope name"),
+])
+def test_spec_values_of_the_wrong_kind_exit_2(capsys, tmp_path, changes, message):
+    import re
+
+    assert main(["compute", str(_spec_file(tmp_path, **changes)), "--engine", "numpy"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err) and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("make", [lambda p: p.write_bytes(b"PK\x03\x04garbage"),
+                                  lambda p: p.write_text("not an archive")])
+def test_unreadable_weights_or_sidecar_name_the_file(capsys, tmp_path, make):
+    bad = tmp_path / "w.npz"
+    make(bad)
+    assert main(["compute", "stacked", "--engine", "numpy", "--weights", str(bad)]) == 2
+    assert f"{bad}: not a readable .npz file" in capsys.readouterr().err
+    spec = _spec_file(tmp_path)
+    assert main(["compute", str(spec), "--engine", "numpy", "--arrays", str(bad)]) == 2
+    assert f"{bad}: not a readable .npz file" in capsys.readouterr().err
+
+
+def test_compute_never_overwrites_its_inputs_or_an_existing_file(capsys, tmp_path):
+    spec = _spec_file(tmp_path, weights=0.5)
+    before = spec.read_bytes()
+    assert main(["compute", str(spec), "--engine", "numpy", "--out", str(spec)]) == 2
+    assert "must end in .npz" in capsys.readouterr().err
+    out = tmp_path / "r.npz"
+    out.write_bytes(b"keep me")
+    assert main(["compute", str(spec), "--engine", "numpy", "--out", str(out)]) == 2
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert out.read_bytes() == b"keep me" and spec.read_bytes() == before
+    assert main(["compute", str(spec), "--engine", "numpy", "--out", str(out), "--force"]) == 0
+    assert golden.load(out).arrays["outputs"].shape == (1, 4)
+
+
+def test_unknown_engine_is_refused_before_tensorflow_loads(capsys):
+    assert main(["compute", "stacked", "--engine", "bogus"]) == 2
+    assert "unknown engine 'bogus'; known engines: tf, numpy" in capsys.readouterr().err

@@ -65,3 +65,12 @@ def test_per_array_override_and_exact_integers():
 def test_float32_default_catches_a_1e_3_change_of_an_order_one_value():
     rtol, atol = cmp.default_tolerance(np.float32)
     assert not cmp.compare_array("x", np.float32([0.501]), np.float32([0.5]), rtol, atol).ok
+
+
+def test_complex_values_compare_both_parts():
+    expected = {"x": np.array([1 + 1j, 2 + 2j], np.complex64)}
+    assert not cmp.compare({"x": np.array([1 + 5j, 2 - 7j], np.complex64)}, expected, label="c").ok
+    assert cmp.compare({"x": expected["x"].copy()}, expected, label="c").ok
+    report = cmp.compare_array("x", np.array([1 + 1j, 2 + 3j]), np.array([1 + 1j, 2 + 2j]), 1e-5, 0)
+    assert report.mismatched == 1 and report.worst_index == (1,)
+    assert report.max_abs == pytest.approx(1.0)

@@ -74,3 +74,28 @@ def test_concatenated_state_refuses_tuple_cells():
     with pytest.raises(SpecError, match=r"cells \[0, 1\] have tuple states"):
         CaseSpec(name="x", inputs=np.ones((1, 2, 2)), multi_rnn=True, multi_state_is_tuple=False,
                  cells=(CellSpec(num_units=2), CellSpec(num_units=2)))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_float64_training_uses_tf1s_float32_hyperparameters(optimizer):
+    """TF1 optimizers hold lr, betas and beta powers as float32; the oracle follows in float64."""
+    from tf1_lstm import cases
+
+    base = cases.get(f"train_{optimizer}")
+    spec = cases.with_random_weights(base.replace(dtype="float64", name="train64"), seed=3)
+    spec = spec.replace(train=base.train.__class__(optimizer=optimizer, learning_rate=0.1, steps=5,
+                                                   targets=base.train.targets))
+    ours, theirs = reference.run(spec), tf1.run(spec)
+    for key in ("train/loss", *[k for k in theirs if k.startswith("train/variables/")]):
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-11, atol=1e-12, err_msg=key)
+
+
+def test_jacobian_with_a_head_in_both_engines():
+    from tf1_lstm import cases
+
+    spec = cases.get("slim_head").replace(jacobian=True, gradients=False)
+    weights = {k: v for k, v in tf1.run(spec).items()}
+    ours = reference.run(spec, {k[len("variables/"):]: v for k, v in weights.items()
+                                if k.startswith("variables/")})
+    np.testing.assert_allclose(ours["jacobian_norms"], weights["jacobian_norms"], rtol=1e-5,
+                               atol=1e-6)

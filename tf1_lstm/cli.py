@@ -113,6 +113,12 @@ def _cmd_compute(args) -> int:
     from . import engines, golden
     from . import spec as spec_mod
 
+    if args.engine not in engines.ENGINES:  # before TensorFlow loads
+        raise _UsageError(f"--engine: unknown engine {args.engine!r}; known engines: "
+                          f"{', '.join(engines.ENGINES)}")
+    if args.out:
+        _check_output(Path(args.out), args.force,
+                      inputs=[args.spec, args.arrays, args.weights])
     spec = _load_spec(args.spec, args.arrays)
     if args.engine != "numpy":
         _quiet_tensorflow()
@@ -120,8 +126,8 @@ def _cmd_compute(args) -> int:
     if args.weights:
         from . import naming
 
-        with np.load(args.weights, allow_pickle=False) as npz:
-            stored = {k: npz[k] for k in npz.files if k != golden.META_KEY}
+        stored = golden.read_arrays(args.weights, what="weights file")
+        stored.pop(golden.META_KEY, None)
         weights = naming.split_variables(stored) or stored
     try:
         engine = engines.get(args.engine)
@@ -139,6 +145,17 @@ def _cmd_compute(args) -> int:
             for name, value in arrays.items():
                 print(f"{name} {value.dtype} {value.shape}\n{value}")
     return EXIT_OK
+
+
+def _check_output(out: Path, force: bool, inputs) -> None:
+    """Refuse an output path that would overwrite an input, or any existing file without --force."""
+    if not out.name.endswith(".npz"):
+        raise _UsageError(f"--out {out}: the result file must end in .npz")
+    for given in inputs:
+        if given and Path(given).exists() and out.resolve() == Path(given).resolve():
+            raise _UsageError(f"--out {out}: is one of the command's inputs; refusing to overwrite it")
+    if out.exists() and not force:
+        raise _UsageError(f"--out {out}: exists; pass --force to replace it")
 
 
 def _load_spec(arg: str, arrays: Optional[str]):
@@ -267,7 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arrays", help="sidecar .npz (default: SPEC with suffix .npz, if present)")
     p.add_argument("--weights", help="an .npz of weights by TF variable name (a golden works: "
                    "its 'variables/...' arrays are used)")
-    p.add_argument("--out", help="write the named arrays to this .npz")
+    p.add_argument("--out", help="write the named arrays to this .npz (a new file, or --force)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=_cmd_compute)
 
     p = sub.add_parser("convert", help="convert a TF1 checkpoint to keras|keras3|torch|onnx "
@@ -330,6 +348,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
     except (GoldenError, SpecError, TensorFlowSetupError, ValueError, OSError) as exc:
         print(f"tf1-lstm: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001  (one line, never a traceback, unless asked for)
+        if os.environ.get("TF1_LSTM_TRACEBACK"):
+            raise
+        print(f"tf1-lstm: internal error: {type(exc).__name__}: {exc} (set TF1_LSTM_TRACEBACK=1 "
+              f"for the traceback, and please report it)", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -134,8 +134,10 @@ def compare_array(name: str, obtained: np.ndarray, expected: np.ndarray,
             report.worst_index = idx
             report.obtained_value, report.expected_value = obtained[idx], expected[idx]
         return report
-    obt = obtained.astype(np.float64)
-    exp = expected.astype(np.float64)
+    # complex values compare by the modulus of their difference (no imaginary part dropped)
+    wide = np.complex128 if expected.dtype.kind == "c" else np.float64
+    obt = obtained.astype(wide)
+    exp = expected.astype(wide)
     finite = np.isfinite(obt)
     report.nonfinite = int(np.count_nonzero(~finite))
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):

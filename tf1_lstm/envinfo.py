@@ -57,6 +57,9 @@ def report() -> Dict[str, Any]:
     info["python_executable"] = sys.executable
     info["platform_detail"] = platform.platform()
     info["environment"] = {name: os.environ.get(name) for name in DETERMINISM_ENV}
+    info["onednn_note"] = ("'default' means TF_ENABLE_ONEDNN_OPTS is unset: TensorFlow then uses "
+                           "its oneDNN custom ops on x86-64 Linux (it logs 'oneDNN custom "
+                           "operations are on'); set it to 0 or 1 to pin the choice")
     info["case_seeds"] = {name: case.seed for name, case in cases.CASES.items()}
     info["seeding"] = ("per case: tf.compat.v1.set_random_seed(seed), random.seed(seed), "
                        "numpy.random.seed(seed) right before building the graph; Python's and "

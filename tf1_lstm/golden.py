@@ -107,18 +107,20 @@ def save(path: os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mapping[str,
     return data
 
 
-def load(path: os.PathLike, *, regen_hint: str = "") -> Golden:
-    """Read a golden file.
+def read_arrays(path: os.PathLike, *, hint: str = "", what: str = "golden file"
+                ) -> Dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` file, read without pickles (goldens, weights, sidecars).
 
     Raises:
-      GoldenError: missing, truncated or corrupt file; pickled or object
-        arrays; dtype kinds outside ``b i u f c U``; missing or unreadable
-        metadata; another schema version.
+      GoldenError: missing, truncated or corrupt file; a pickle or a single
+        ``.npy``; pickled or object arrays; dtype kinds outside ``b i u f c U``.
+        The message names the file.
     """
     path = Path(path)
-    hint = f"; {regen_hint}" if regen_hint else ""
     if not path.exists():
-        raise GoldenError(f"{path}: golden file is missing{hint}")
+        raise GoldenError(f"{path}: {what} is missing{hint}")
+    if path.is_dir():
+        raise GoldenError(f"{path}: is a directory, expected an .npz file")
     with open(path, "rb") as fh:
         magic = fh.read(6)
     if magic.startswith(b"\x93NUMPY"):
@@ -146,6 +148,20 @@ def load(path: os.PathLike, *, regen_hint: str = "") -> Golden:
                           f"{hint}") from None
     for name, array in arrays.items():
         _check_kind(str(path), name, array)
+    return arrays
+
+
+def load(path: os.PathLike, *, regen_hint: str = "") -> Golden:
+    """Read a golden file.
+
+    Raises:
+      GoldenError: missing, truncated or corrupt file; pickled or object
+        arrays; dtype kinds outside ``b i u f c U``; missing or unreadable
+        metadata; another schema version.
+    """
+    path = Path(path)
+    hint = f"; {regen_hint}" if regen_hint else ""
+    arrays = read_arrays(path, hint=hint)
     if META_KEY not in arrays:
         raise GoldenError(f"{path}: no metadata record {META_KEY!r}; not a tf1_lstm golden{hint}")
     raw = arrays.pop(META_KEY)

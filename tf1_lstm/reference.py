@@ -531,7 +531,7 @@ def _backward(spec: CaseSpec, fwd: _Forward, d_outputs_tm: np.ndarray,
       state per layer)``.
     """
     d_outputs = d_outputs_tm.copy()
-    head_grads: Dict[str, np.ndarray] = {}
+    head_grads = {role: np.zeros_like(value) for role, value in fwd.head.items()}
     if d_logits is not None:
         last = fwd.outputs_tm[-1]                                     # (B, O)
         head_grads = {"weights": last.T @ d_logits, "biases": d_logits.sum(axis=0)}
@@ -660,14 +660,18 @@ def _train(spec: CaseSpec, variables: Mapping[str, np.ndarray]) -> Dict[str, np.
         m += (g - m) * (1 - beta1)
         v += (g * g - v) * (1 - beta2)
         w -= lr_t * m / (sqrt(v) + epsilon)
+
+    As in TF1, the hyperparameters are float32 tensors cast to the variables'
+    dtype, and ``beta1 ** t``, ``beta2 ** t`` are float32 variables updated by
+    multiplication (so a float64 run sees ``float32(0.1)``, not ``0.1``).
     """
     train, dtype = spec.train, np.dtype(spec.dtype)
     w = {name: value.copy() for name, value in variables.items()}
     m = {name: np.zeros_like(value) for name, value in w.items()}
     v = {name: np.zeros_like(value) for name, value in w.items()}
-    lr = dtype.type(train.learning_rate)
-    beta1, beta2, eps = (dtype.type(b) for b in (ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON))
-    beta1_power, beta2_power = beta1, beta2
+    lr, beta1, beta2, eps = (np.float32(x).astype(dtype) for x in
+                             (train.learning_rate, ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON))
+    beta1_power, beta2_power = np.float32(ADAM_BETA1), np.float32(ADAM_BETA2)  # float32 variables
     losses = []
     for _ in range(train.steps + 1):
         fwd = _forward(spec, w, keep=True)
@@ -682,12 +686,14 @@ def _train(spec: CaseSpec, variables: Mapping[str, np.ndarray]) -> Dict[str, np.
             for name in w:
                 w[name] = w[name] - lr * grads[name]
             continue
-        lr_t = lr * np.sqrt(1 - beta2_power) / (1 - beta1_power)
+        b1p, b2p = beta1_power.astype(dtype), beta2_power.astype(dtype)
+        lr_t = lr * np.sqrt(1 - b2p) / (1 - b1p)
         for name, g in grads.items():
             m[name] += (g - m[name]) * (1 - beta1)
             v[name] += (g * g - v[name]) * (1 - beta2)
             w[name] = w[name] - lr_t * m[name] / (np.sqrt(v[name]) + eps)
-        beta1_power, beta2_power = beta1_power * beta1, beta2_power * beta2
+        beta1_power = beta1_power * np.float32(ADAM_BETA1)
+        beta2_power = beta2_power * np.float32(ADAM_BETA2)
     out = {"train/loss": np.array(losses, dtype)}
     out.update({"train/" + naming.variable_key(name): value for name, value in w.items()})
     return out

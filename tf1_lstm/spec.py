@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
@@ -232,6 +234,7 @@ class CaseSpec:
     tolerances: Mapping[str, Tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        _check_types(self)
         object.__setattr__(self, "cells", tuple(self.cells))
         object.__setattr__(self, "inputs", _frozen_array(self.inputs, self.dtype, "inputs"))
         if isinstance(self.initial_state, Mapping):
@@ -244,6 +247,7 @@ class CaseSpec:
                 for k, v in self.weights.items()})
         if self.sequence_length is not None:
             object.__setattr__(self, "sequence_length", tuple(int(n) for n in self.sequence_length))
+        object.__setattr__(self, "tolerances", {k: tuple(v) for k, v in self.tolerances.items()})
         if self.placeholder_shape is not None:
             object.__setattr__(self, "placeholder_shape", tuple(self.placeholder_shape))
         if self.train is not None and self.train.targets is not None:
@@ -315,6 +319,91 @@ class CaseSpec:
         return dataclasses.replace(self, **changes)
 
 
+# TF's rule for variable scope names (ops.py's _VALID_SCOPE_NAME_REGEX, plus a
+# first character that may not be '_', '-', '/' or '>'); cell names take no '/'.
+_SCOPE_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
+_CELL_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\->]*$")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_types(spec: "CaseSpec") -> None:
+    """Refuse values of the wrong kind before anything reads them (``"false"`` is not False)."""
+    where = f"case {spec.name!r}: " if isinstance(spec.name, str) else ""
+
+    def need(ok: bool, field_name: str, what: str, value: Any) -> None:
+        if not ok:
+            raise SpecError(f"{where}{field_name}: expected {what}, got {value!r} "
+                            f"({type(value).__name__})")
+
+    need(isinstance(spec.name, str), "name", "a string", spec.name)
+    for name in ("description", "driver", "feed", "dtype"):
+        need(isinstance(getattr(spec, name), str), name, "a string", getattr(spec, name))
+    for name in ("multi_rnn", "multi_state_is_tuple", "time_major", "gradients", "jacobian"):
+        need(isinstance(getattr(spec, name), bool), name, "true or false", getattr(spec, name))
+    need(_is_int(spec.seed), "seed", "an integer", spec.seed)
+    if spec.scope is not None:
+        need(isinstance(spec.scope, str) and bool(_SCOPE_NAME.match(spec.scope)), "scope",
+             "a TF variable scope name (letters, digits, '.', '_', '-', '/')", spec.scope)
+    need(isinstance(spec.cells, (list, tuple)) and len(spec.cells) > 0
+         and all(isinstance(c, CellSpec) for c in spec.cells), "cells", "a non-empty list of cells",
+         spec.cells)
+    for k, cell in enumerate(spec.cells):
+        at = f"cells[{k}]"
+        need(isinstance(cell.kind, str), f"{at}.kind", "a string", cell.kind)
+        need(_is_int(cell.num_units), f"{at}.num_units", "an integer", cell.num_units)
+        if cell.name is not None:
+            need(isinstance(cell.name, str) and bool(_CELL_NAME.match(cell.name)), f"{at}.name",
+                 "a TF name (letters, digits, '.', '_', '-')", cell.name)
+        for name in ("use_peepholes", "state_is_tuple"):
+            need(isinstance(getattr(cell, name), bool), f"{at}.{name}", "true or false",
+                 getattr(cell, name))
+        need(_is_number(cell.forget_bias), f"{at}.forget_bias", "a number", cell.forget_bias)
+        for name in ("cell_clip", "proj_clip"):
+            value = getattr(cell, name)
+            need(value is None or _is_number(value), f"{at}.{name}", "null or a number", value)
+        need(cell.num_proj is None or _is_int(cell.num_proj), f"{at}.num_proj",
+             "null or an integer", cell.num_proj)
+        need(cell.activation is None or isinstance(cell.activation, str), f"{at}.activation",
+             "null or a name", cell.activation)
+    if spec.sequence_length is not None:
+        need(isinstance(spec.sequence_length, (list, tuple, np.ndarray))
+             and all(_is_int(n) for n in spec.sequence_length), "sequence_length",
+             "a list of integers", spec.sequence_length)
+    if spec.placeholder_shape is not None:
+        need(isinstance(spec.placeholder_shape, (list, tuple))
+             and all(d is None or _is_int(d) for d in spec.placeholder_shape),
+             "placeholder_shape", "a list of integers or nulls", spec.placeholder_shape)
+    need(isinstance(spec.tolerances, Mapping) and all(
+        isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_number(t) for t in v)
+        for v in spec.tolerances.values()), "tolerances",
+        "an object of array name -> [rtol, atol]", spec.tolerances)
+    need(spec.head is None or isinstance(spec.head, HeadSpec), "head", "null or a head", spec.head)
+    if spec.head is not None:
+        need(_is_int(spec.head.num_outputs), "head.num_outputs", "an integer",
+             spec.head.num_outputs)
+        need(isinstance(spec.head.scope, str) and bool(_SCOPE_NAME.match(spec.head.scope)),
+             "head.scope", "a TF variable scope name", spec.head.scope)
+    need(spec.train is None or isinstance(spec.train, TrainSpec), "train", "null or a train spec",
+         spec.train)
+    if spec.train is not None:
+        need(isinstance(spec.train.optimizer, str), "train.optimizer", "a string",
+             spec.train.optimizer)
+        need(_is_int(spec.train.steps), "train.steps", "an integer", spec.train.steps)
+        need(_is_number(spec.train.learning_rate), "train.learning_rate", "a number",
+             spec.train.learning_rate)
+    need(spec.initial_state is None or isinstance(spec.initial_state, (str, Mapping)),
+         "initial_state", "'zeros', null or an object of arrays", spec.initial_state)
+    need(spec.weights is None or _is_number(spec.weights) or isinstance(spec.weights, Mapping),
+         "weights", "null, a number or an object of arrays", spec.weights)
+
+
 def _frozen_array(value: Any, dtype: str, what: str) -> np.ndarray:
     try:
         array = np.array(value, dtype=dtype if dtype in DTYPES else None)
@@ -356,6 +445,8 @@ def validate(spec: CaseSpec) -> None:
         _validate_cell(cell, f"cells[{k}]", fail)
 
     want_ndim = 2 if spec.driver == "call" else 3
+    if spec.inputs.ndim == want_ndim and 0 in spec.inputs.shape:
+        fail(f"inputs: every dimension must be at least 1, got shape {spec.inputs.shape}")
     if spec.inputs.ndim != want_ndim:
         layout = "(B, I)" if want_ndim == 2 else ("(T, B, I)" if spec.time_major else "(B, T, I)")
         fail(f"inputs: driver {spec.driver!r} takes a {want_ndim}-d array {layout}, "
@@ -375,6 +466,10 @@ def validate(spec: CaseSpec) -> None:
             fail("sequence_length: only dynamic_rnn takes sequence lengths")
         if spec.time_major:
             fail("time_major: only dynamic_rnn has a time axis")
+    if spec.initial_state == "zeros" and spec.driver != "call":
+        fail("initial_state: 'zeros' is the document's plain tuple (tf.zeros([B, H]),) * 2 for "
+             "one cell call; dynamic_rnn needs the cell's own state structure: use null "
+             "(dtype=) or explicit arrays")
     if spec.initial_state == "zeros":
         cell = spec.cells[0]
         if spec.multi_rnn or not (cell.is_lstm and cell.state_is_tuple) or cell.num_proj:
@@ -583,13 +678,8 @@ def from_dict(data: Mapping[str, Any], arrays: Optional[Mapping[str, np.ndarray]
         if "targets" in train:
             train["targets"] = resolve(train["targets"], "train.targets")
         kwargs["train"] = TrainSpec(**train)
-    if kwargs.get("tolerances") is not None:
-        kwargs["tolerances"] = {k: tuple(v) for k, v in kwargs["tolerances"].items()}
-    else:
+    if kwargs.get("tolerances") is None:
         kwargs.pop("tolerances", None)
-    for key in ("placeholder_shape", "sequence_length"):
-        if kwargs.get(key) is not None:
-            kwargs[key] = tuple(kwargs[key])
     try:
         return CaseSpec(**kwargs)
     except TypeError as exc:  # a field of the wrong kind
@@ -616,14 +706,15 @@ def load_file(path, arrays_path=None) -> CaseSpec:
         raise SpecError(f"{path}: cannot read the spec ({exc.strerror or exc})") from None
     except ValueError as exc:
         raise SpecError(f"{path}: not valid JSON ({exc})") from None
+    from .golden import GoldenError, read_arrays
+
     sidecar = Path(arrays_path) if arrays_path else path.with_suffix(".npz")
     arrays = {}
     if arrays_path or sidecar.exists():
         try:
-            with np.load(sidecar, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-        except (OSError, ValueError, EOFError) as exc:
-            raise SpecError(f"{sidecar}: cannot read the sidecar arrays ({exc})") from None
+            arrays = read_arrays(sidecar, what="sidecar .npz")
+        except GoldenError as exc:
+            raise SpecError(f"cannot read the spec's sidecar arrays: {exc}") from None
     try:
         return from_dict(data, arrays)
     except SpecError as exc:

@@ -11,9 +11,12 @@ import tokenize
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
 
 from .. import capture as cap
+from .. import compare as cmp
 from .. import golden
 from . import shim
 
@@ -164,6 +167,49 @@ def _load_capture(check: Path, path: Path,
     return gold, calls, seed if seed is not None else stored_seed
 
 
+def _existing_kind(capture: Path) -> Tuple[str, Optional[str]]:
+    """What the file ``capture`` holds, for a refusal: (description, captured script or None)."""
+    try:
+        meta = golden.load(capture).meta
+    except golden.GoldenError:
+        return "a file that is not a tf1_lstm capture", None
+    if meta.get("kind") == cap.KIND:
+        return f"a capture of {meta.get('script')!r}", meta.get("script")
+    if "case" in meta:
+        return f"the golden of case {meta['case']!r}", None
+    return "a file that is not a tf1_lstm capture", None
+
+
+def check_capture_path(capture: os.PathLike, path: os.PathLike) -> bool:
+    """Refuse a capture path whose file a capture would destroy.
+
+    A capture may create a new ``.npz`` file, or replace a capture of the
+    same script (a re-capture: see :func:`run_script`). Anything else that
+    exists is never overwritten, ``force`` or not: the script itself, a case
+    golden, a capture of another script, any other file.
+
+    Returns:
+      Whether ``capture`` exists (a re-capture).
+
+    Raises:
+      ValueError: one line naming the file and what to do.
+    """
+    capture, path = Path(capture), Path(path)
+    if not capture.name.endswith(golden.SUFFIX) or capture.is_dir():
+        raise ValueError(f"{capture}: a capture file ends in {golden.SUFFIX} (and is not a "
+                         f"directory); give a file name such as {path.stem}{golden.SUFFIX}")
+    if not capture.exists():
+        return False
+    if capture.resolve() == path.resolve():
+        raise ValueError(f"{capture}: is the script {path.name} itself; refusing to overwrite "
+                         f"it: choose another file, such as {path.stem}{golden.SUFFIX}")
+    what, script = _existing_kind(capture)
+    if script != path.name:
+        raise ValueError(f"{capture}: refusing to overwrite {what} with a capture of "
+                         f"{path.name}: choose another file, or remove this one first")
+    return True
+
+
 def preflight(path: os.PathLike, capture: Optional[os.PathLike] = None,
               check: Optional[os.PathLike] = None, seed: Optional[int] = None):
     """Everything :func:`run_script` can reject before TensorFlow loads.
@@ -178,14 +224,33 @@ def preflight(path: os.PathLike, capture: Optional[os.PathLike] = None,
     if capture is not None and check is not None:
         raise ValueError("give --capture or --check, not both")
     compile_script(path)
+    if capture is not None:
+        check_capture_path(capture, path)
     if check is None:
         return None
     return _load_capture(Path(check), path, seed)
 
 
+def _recapture_detail(capture: Path, arrays: Dict[str, np.ndarray],
+                      meta: Dict[str, Any]) -> str:
+    """How a new capture differs from the existing ``capture`` (as ``tf1-lstm regen`` shows it)."""
+    try:
+        old = golden.load(capture)
+    except golden.GoldenError as exc:
+        return f"existing capture unreadable: {exc}"
+    stored = old.meta.get("tolerances")
+    tolerances = {k: tuple(v) for k, v in stored.items()} if isinstance(stored, dict) else None
+    detail = cmp.compare(arrays, old.arrays, label=f"new vs existing capture [{capture.name}]",
+                         tolerances=tolerances, names=("new", "existing")).report()
+    changed = sorted(k for k in set(old.meta) | set(meta) if old.meta.get(k) != meta.get(k))
+    if changed:
+        detail += f"\n  metadata fields that differ: {changed}"
+    return detail
+
+
 def run_script(path: os.PathLike, argv: Sequence[str] = (), seed: Optional[int] = None,
                capture: Optional[os.PathLike] = None, check: Optional[os.PathLike] = None, *,
-               tolerance: Optional[Tuple[float, float]] = None) -> RunResult:
+               tolerance: Optional[Tuple[float, float]] = None, force: bool = False) -> RunResult:
     """Run an unmodified TF1 script; capture its ``Session.run`` results or check them.
 
     Args:
@@ -194,11 +259,15 @@ def run_script(path: os.PathLike, argv: Sequence[str] = (), seed: Optional[int] 
       seed: seed Python, NumPy and every graph without its own seed. A
         capture without a seed uses :data:`DEFAULT_CAPTURE_SEED`; a check
         uses the seed stored in the capture file.
-      capture: write every ``Session.run`` result to this file (a golden).
+      capture: write every ``Session.run`` result to this ``.npz`` file (a
+        golden). An existing file is replaced only by a capture of the same
+        script: kept when the new bytes are identical, otherwise kept with
+        the comparison in ``message`` (status ``error``) unless ``force``.
       check: compare every ``Session.run`` result with this capture file;
         on a difference the obtained arrays go beside it (``.obtained.npz``).
       tolerance: ``(rtol, atol)`` for every array: stored by a capture,
         overriding the stored ones in a check.
+      force: replace an existing capture of this script that differs.
 
     Returns:
       A :class:`RunResult`; ``status`` says whether a check held.
@@ -207,8 +276,10 @@ def run_script(path: os.PathLike, argv: Sequence[str] = (), seed: Optional[int] 
       ScriptError: the script is missing or not valid Python.
       GoldenError: the capture file to check is missing, unreadable, not a
         capture, or from another script.
-      ValueError: ``capture`` and ``check`` together, or a seed that contradicts
-        the capture file.
+      ValueError: ``capture`` and ``check`` together, a seed that contradicts
+        the capture file, or a ``capture`` path that is not ``.npz``, is the
+        script, or holds anything but a capture of this script
+        (:func:`check_capture_path`).
       ScriptFailed: the script raised or exited non-zero; nothing was written.
     """
     path = Path(path).absolute()
@@ -254,9 +325,24 @@ def run_script(path: os.PathLike, argv: Sequence[str] = (), seed: Optional[int] 
         command = capture_command(path, args, seed, capture, tolerance)
         arrays, meta = cap.to_golden(rec, script=path, args=args, seed=seed, tolerance=tolerance,
                                      command=command)
-        golden.save(capture, arrays, meta)
+        data = golden.encode(arrays, meta)
+        summary = (f"{path.name}: captured {len(rec.calls)} Session.run calls "
+                   f"({len(arrays)} arrays, seed {seed})")
+        if not check_capture_path(capture, path):
+            golden.write_atomic(capture, data)
+            return RunResult(path, len(rec.calls), cap.OK, f"{summary} to {capture}",
+                             written=capture)
+        if capture.read_bytes() == data:
+            return RunResult(path, len(rec.calls), cap.OK,
+                             f"{summary}; unchanged: identical to {capture}, kept it")
+        detail = "  " + _recapture_detail(capture, arrays, meta).replace("\n", "\n  ")
+        if not force:
+            return RunResult(path, len(rec.calls), cap.ERROR,
+                             f"{path.name}: kept {capture}: the new capture differs from it; "
+                             f"rerun with --force to replace it\n{detail}")
+        golden.write_atomic(capture, data)
         return RunResult(path, len(rec.calls), cap.OK,
-                         f"{path.name}: captured {len(rec.calls)} Session.run calls "
-                         f"({len(arrays)} arrays, seed {seed}) to {capture}", written=capture)
+                         f"{summary}; replaced {capture}, which differed:\n{detail}",
+                         written=capture)
     _execute(path, args, seed, record=False)
     return RunResult(path)
