@@ -8,6 +8,10 @@ table must make these tests fail (the mutation tests).
 """
 
 import dataclasses
+import os
+import pickle
+import random
+import sys
 
 import numpy as np
 import pytest
@@ -182,10 +186,19 @@ class TestNotExpressible:
 
     @pytest.mark.parametrize("activation", ["sigmoid", "softsign", "identity"])
     def test_torch_rnn_has_tanh_and_relu_only(self, activation):
-        spec = spec_of("x", [CellSpec(kind=RNN, num_units=2, activation=activation)])
-        with pytest.raises(NotExpressible, match=rf"^cells\[0\]\.activation={activation} is not "
-                                                 rf"expressible in torch: .*torch.nn.RNN's "
-                                                 rf"nonlinearity is 'tanh' or 'relu'"):
+        """A BasicRNNCell becomes nn.RNN: the reason names nn.RNN's nonlinearities, not nn.LSTM."""
+        spec = spec_of("x", [CellSpec(num_units=2),
+                             CellSpec(kind=RNN, num_units=2, activation=activation)])
+        with pytest.raises(NotExpressible, match=rf"^cells\[1\]\.activation={activation} is not "
+                                                 rf"expressible in torch: torch\.nn\.RNN's "
+                                                 rf"nonlinearity is 'tanh' or 'relu'$"):
+            convert.to_target(spec, random_weights(spec), "torch")
+
+    def test_torch_lstm_has_tanh_only(self):
+        spec = spec_of("x", [CellSpec(num_units=2, activation="relu")])
+        with pytest.raises(NotExpressible, match=r"^cells\[0\]\.activation=relu is not "
+                                                 r"expressible in torch: torch\.nn\.LSTM always "
+                                                 r"uses tanh$"):
             convert.to_target(spec, random_weights(spec), "torch")
 
     def test_onnx_float64_and_gradients(self):
@@ -200,6 +213,36 @@ class TestNotExpressible:
         spec = spec_of("x", [CellSpec(num_units=2)])
         with pytest.raises(ValueError, match="unknown migration target 'jax'"):
             convert.to_target(spec, random_weights(spec), "jax")
+
+
+class TestGlobalState:
+    """An engine run leaves the caller's random streams and environment variables as they were.
+
+    tf-keras' and Keras 3's initializers draw op seeds from Python's ``random``;
+    Keras 3 reads ``KERAS_BACKEND`` when it is first imported.
+    """
+
+    @pytest.mark.parametrize("name", list(engines.ENGINES))
+    def test_random_streams_and_environment_are_unchanged(self, name, monkeypatch, tf):
+        monkeypatch.delenv("KERAS_BACKEND", raising=False)  # a user who never set it
+        module = engine(name)
+        spec = spec_of("global_state", [CellSpec(num_units=3), CellSpec(num_units=2)],
+                       head=HeadSpec(num_outputs=2))
+        weights = random_weights(spec)
+        random.seed(1234)
+        np.random.seed(1234)
+        streams = {"random": random.getstate, "numpy": lambda: pickle.dumps(np.random.get_state())}
+        if "torch" in sys.modules:
+            import torch
+
+            streams["torch"] = lambda: torch.random.get_rng_state().numpy().tobytes()
+        before = {k: get() for k, get in streams.items()}
+        environ = dict(os.environ)
+        for _ in range(2):  # the first run may import the framework
+            module.run(spec, weights)
+            assert {k: get() for k, get in streams.items()} == before
+            assert dict(os.environ) == environ
+        assert random.random() == random.Random(1234).random()
 
 
 class TestRoundTrip:

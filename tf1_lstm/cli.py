@@ -216,12 +216,15 @@ def _cmd_run(args) -> int:
 
     if (args.rtol is None) != (args.atol is None):
         raise _UsageError("give --rtol and --atol together")
+    if args.force and args.capture is None:
+        raise _UsageError("--force goes with --capture (it replaces a differing capture of the "
+                          "same script)")
     tolerance = None if args.rtol is None else (args.rtol, args.atol)
     preflight(args.script, args.capture, args.check, args.seed)  # before TensorFlow loads
     _quiet_tensorflow()
     try:
         result = run_script(args.script, args.script_args, seed=args.seed, capture=args.capture,
-                            check=args.check, tolerance=tolerance)
+                            check=args.check, tolerance=tolerance, force=args.force)
     except ScriptFailed as exc:
         sys.stderr.write(exc.traceback_text)
         print(f"tf1-lstm: error: {exc}; nothing was written", file=sys.stderr)
@@ -306,10 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run an unmodified TF1 script (tf.Session, tf.contrib.rnn); "
                        "capture or check its Session.run results",
-                       usage="tf1-lstm run SCRIPT.py [--seed N] [--capture FILE | --check FILE] "
-                       "[--rtol R --atol A] [-- ARGS...]",
+                       usage="tf1-lstm run SCRIPT.py [--seed N] [--capture FILE.npz [--force] | "
+                       "--check FILE.npz] [--rtol R --atol A] [-- ARGS...]",
                        epilog="Exit codes: 0 ok, 1 a checked value differs, 2 usage, missing or "
-                       "invalid script, bad capture file, or the script made other calls or "
+                       "invalid script, bad capture file, a capture path that would overwrite "
+                       "anything but a capture of the same script (or a differing one without "
+                       "--force), or the script made other calls or "
                        "shapes than captured, 3 the script raised (its traceback is printed; "
                        "nothing is written). The script's output goes to stdout, the "
                        "runner's report to stderr.")
@@ -319,9 +324,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "own seed (default: none; 0 with --capture; the stored seed with --check)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--capture", metavar="FILE.npz", help="record every Session.run result "
-                      "into this golden file")
+                      "into this golden file: a new .npz, or a capture of the same script "
+                      "(kept if identical; if it differs, the difference is shown and the file "
+                      "kept unless --force)")
     mode.add_argument("--check", metavar="FILE.npz", help="compare every Session.run result "
                       "with this capture, call by call")
+    p.add_argument("--force", action="store_true", help="with --capture: replace a capture of "
+                   "the same script that differs (never any other file)")
     p.add_argument("--rtol", type=float, help="relative tolerance for every array (with --atol; "
                    "default: per dtype, stored in the capture)")
     p.add_argument("--atol", type=float, help="absolute tolerance for every array (with --rtol)")

@@ -5,7 +5,8 @@ A checkpoint stores each variable under its name without the ``:0`` suffix
 variables a case spec builds; the scope the cells were built under in the
 checkpoint's graph may differ from the spec's (``scope=``), the rest of each
 name (``rnn/``, ``multi_rnn_cell/cell_<k>/``, the cell name, the variable) is
-what :mod:`tf1_lstm.naming` says. Optimizer slots, ``global_step`` and other
+what :mod:`tf1_lstm.naming` says. A tf-slim head is built outside that scope
+(``logits/weights``), so ``scope=`` never renames it. Optimizer slots, ``global_step`` and other
 variables in the checkpoint are ignored.
 """
 
@@ -23,14 +24,18 @@ from ..spec import CaseSpec
 def checkpoint_names(spec: CaseSpec, scope: Optional[str] = None) -> Dict[str, str]:
     """TF variable name (``...:0``) -> checkpoint key, with ``scope`` in place of ``spec.scope``.
 
-    ``scope=None`` keeps the spec's scope; ``""`` means no scope.
+    ``scope=None`` keeps the spec's scope; ``""`` means no scope. Only the
+    cells' variables move: they are the ones built under ``spec.scope``; a
+    tf-slim head is built after it, outside, and keeps its name
+    (``logits/weights``) whatever the scope.
     """
     out = {}
     new_scope = None if scope is None else scope.strip("/")
-    for name in naming.layout(spec):
+    old_prefix = f"{spec.scope}/" if spec.scope else ""
+    for name, info in naming.layout(spec).items():
         key = name[:-2] if name.endswith(":0") else name
-        if new_scope is not None:
-            rest = key[len(spec.scope) + 1:] if spec.scope else key
+        if new_scope is not None and info.layer >= 0:  # a cell's variable, under spec.scope
+            rest = key[len(old_prefix):]
             key = f"{new_scope}/{rest}" if new_scope else rest
         out[name] = key
     return out

@@ -24,13 +24,17 @@ makes it output zeros, as ``dynamic_rnn`` does.
 
 tf-keras is ``tf.keras`` once :func:`tf1_lstm.tfcompat.load` has set
 ``TF_USE_LEGACY_KERAS=1``; Keras 3 is the ``keras`` package beside it, run
-with the TensorFlow backend, eagerly.
+with the TensorFlow backend, eagerly (``KERAS_BACKEND`` is set for its first
+import only, when unset). Building or loading a model leaves Python's and
+NumPy's random state as it was (:func:`tf1_lstm.migrate.runner.random_state_kept`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Any, Dict, List, Mapping, Tuple
+import sys
+from typing import Any, Dict, Iterator, List, Mapping, Tuple
 
 import numpy as np
 
@@ -45,6 +49,26 @@ KERAS3_BACKEND = "tensorflow"
 TRACE_FROM = 64
 
 
+@contextlib.contextmanager
+def _backend_for_first_import() -> Iterator[None]:
+    """``KERAS_BACKEND=tensorflow`` while Keras 3 is first imported, if the user left it unset.
+
+    Keras 3 reads ``KERAS_BACKEND`` once, when it is imported
+    (``keras/src/backend/config.py``), so the variable is set for that import
+    only and removed again: the caller's environment is left as it was. A
+    user's own setting is never changed (another backend is refused in
+    :func:`module`).
+    """
+    if "keras" in sys.modules or "KERAS_BACKEND" in os.environ:
+        yield
+        return
+    os.environ["KERAS_BACKEND"] = KERAS3_BACKEND
+    try:
+        yield
+    finally:
+        os.environ.pop("KERAS_BACKEND", None)
+
+
 def module(target: str):
     """``tf.keras`` (tf-keras) for ``keras``; the Keras 3 package for ``keras3``.
 
@@ -54,8 +78,8 @@ def module(target: str):
     tf = tfcompat.load()
     if target == "keras":
         return tf.keras
-    os.environ.setdefault("KERAS_BACKEND", KERAS3_BACKEND)
-    import keras  # Keras 3, beside tf-keras
+    with _backend_for_first_import():
+        import keras  # Keras 3, beside tf-keras
 
     if not keras.__version__.startswith("3."):
         raise ImportError(f"the keras3 engine needs Keras 3; 'import keras' gives Keras "
@@ -84,6 +108,7 @@ def _cell_kwargs(cell, target: str) -> Dict[str, Any]:
     return kwargs
 
 
+@runner.random_state_kept()  # the initializers draw op seeds from Python's random
 def build(spec: CaseSpec, weights: Mapping[str, np.ndarray], target: str = "keras"):
     """The functional Keras model of ``spec`` with ``weights`` (by :mod:`convert` names) loaded."""
     K = module(target)
@@ -265,6 +290,7 @@ def save(model, path: str) -> None:
                          f"'.weights.h5' (weights only)")
 
 
+@runner.random_state_kept()  # load_model runs the initializers too
 def load(spec: CaseSpec, path: str, target: str):
     """Read a file :func:`save` wrote: a ``.keras`` model, or weights into ``build(spec)``."""
     path = str(path)

@@ -207,6 +207,7 @@ LAYOUTS: Dict[str, Dict[str, Layout]] = {
 
 _KERAS = "Keras' LSTMCell"
 # option -> target -> why the target cannot express it. Absent: expressible.
+# "activation of <cell kind>" gives the reason for that kind where it differs.
 NOT_EXPRESSIBLE: Dict[str, Dict[str, str]] = {
     "kind=GRUCell": {
         "torch": "torch.nn.GRU applies the reset gate after the recurrent matmul, "
@@ -241,8 +242,11 @@ NOT_EXPRESSIBLE: Dict[str, Dict[str, str]] = {
         "onnx": "ONNX LSTM has no output projection",
     },
     "activation": {
-        "torch": "torch.nn.LSTM always uses tanh; torch.nn.RNN's nonlinearity is 'tanh' or "
-                 "'relu'",
+        "torch": "torch.nn.LSTM always uses tanh",
+    },
+    # A BasicRNNCell becomes torch.nn.RNN, which has two nonlinearities.
+    "activation of BasicRNNCell": {
+        "torch": "torch.nn.RNN's nonlinearity is 'tanh' or 'relu'",
     },
     "gradients": {
         "onnx": "onnxruntime runs the forward pass only (no autodiff of an InferenceSession)",
@@ -297,6 +301,7 @@ def check_expressible(spec: CaseSpec, target: str) -> None:
         activation = cell.activation or "tanh"
         if activation not in lay.activations:
             raise NotExpressible(target, f"{where}.activation={activation}",
-                                 reasons["activation"])
+                                 reasons.get(f"activation of {cell.kind}",
+                                             reasons["activation"]))
     if spec.gradients and "gradients" in reasons:
         raise NotExpressible(target, "gradients", reasons["gradients"])

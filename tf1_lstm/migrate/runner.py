@@ -18,8 +18,10 @@ so a target module only provides ``Target`` (see :class:`Target`).
 
 from __future__ import annotations
 
+import contextlib
+import random
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -86,6 +88,23 @@ class Target:
     build: Callable[[CaseSpec, Mapping[str, np.ndarray]], Any]
     forward: Callable[[CaseSpec, Any, Inputs], Outputs]
     weights: Callable[[Any], Dict[str, np.ndarray]]
+
+
+@contextlib.contextmanager
+def random_state_kept() -> Iterator[None]:
+    """Python's ``random`` and NumPy's global state are as they were after the block.
+
+    Building a model runs the framework's initializers, which may draw from
+    them (tf-keras and Keras 3 take op seeds from ``random``); the converted
+    weights overwrite what they draw, so the draws would only shift the
+    caller's random streams. Also a decorator (``@random_state_kept()``).
+    """
+    py_state, np_state = random.getstate(), np.random.get_state()
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
 
 
 def resolve_weights(spec: CaseSpec, weights: Optional[Mapping[str, np.ndarray]],

@@ -75,17 +75,23 @@ def _module(spec: CaseSpec, cell, input_size: int, num_layers: int = 1):
 
 
 def build_empty(spec: CaseSpec) -> TorchModel:
-    """The modules of ``spec`` with PyTorch's own initial weights."""
+    """The modules of ``spec`` with PyTorch's own initial weights.
+
+    Drawing them leaves PyTorch's global (CPU) generator as it was: they are
+    overwritten by the converted weights, so the draws would only shift the
+    caller's random stream.
+    """
     torch = _torch()
     depths = runner.layer_inputs(spec)
-    if torch_single_module(spec):
-        rnn = _module(spec, spec.cells[0], spec.input_depth, len(spec.cells))
-    else:
-        rnn = torch.nn.ModuleList([_module(spec, c, d) for d, c in zip(depths, spec.cells)])
-    head = None
-    if spec.head is not None:
-        head = torch.nn.Linear(spec.cells[-1].output_size, spec.head.num_outputs,
-                               dtype=getattr(torch, spec.dtype))
+    with torch.random.fork_rng(devices=[]):
+        if torch_single_module(spec):
+            rnn = _module(spec, spec.cells[0], spec.input_depth, len(spec.cells))
+        else:
+            rnn = torch.nn.ModuleList([_module(spec, c, d) for d, c in zip(depths, spec.cells)])
+        head = None
+        if spec.head is not None:
+            head = torch.nn.Linear(spec.cells[-1].output_size, spec.head.num_outputs,
+                                   dtype=getattr(torch, spec.dtype))
     return TorchModel(rnn.eval(), head.eval() if head is not None else None)
 
 

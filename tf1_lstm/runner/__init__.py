@@ -7,7 +7,8 @@ API (:mod:`tf1_lstm.runner.facade`: ``tf.compat.v1`` plus the RNN part of
 the real ``tensorflow`` module is back in ``sys.modules`` afterwards, and
 the process is never switched out of eager mode; the script runs inside a
 graph context instead). With ``capture`` it records every ``Session.run``
-result into a golden file; with ``check`` it compares them with one
+result into a golden file (a new ``.npz``, or a re-capture of the same
+script, never any other file); with ``check`` it compares them with one
 (:mod:`tf1_lstm.capture`).
 
 Importing this package imports neither TensorFlow nor the facade; the run does.

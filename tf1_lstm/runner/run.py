@@ -195,14 +195,18 @@ def check_capture_path(capture: os.PathLike, path: os.PathLike) -> bool:
       ValueError: one line naming the file and what to do.
     """
     capture, path = Path(capture), Path(path)
-    if not capture.name.endswith(golden.SUFFIX) or capture.is_dir():
-        raise ValueError(f"{capture}: a capture file ends in {golden.SUFFIX} (and is not a "
-                         f"directory); give a file name such as {path.stem}{golden.SUFFIX}")
+    name = f"{path.stem}{golden.SUFFIX}"
+    if capture.is_dir():
+        raise ValueError(f"{capture}: is a directory; give a capture file, such as "
+                         f"{capture / name}")
+    if not capture.name.endswith(golden.SUFFIX):
+        raise ValueError(f"{capture}: a capture file ends in {golden.SUFFIX}; give a file name "
+                         f"such as {name}")
     if not capture.exists():
         return False
-    if capture.resolve() == path.resolve():
+    if capture.samefile(path):
         raise ValueError(f"{capture}: is the script {path.name} itself; refusing to overwrite "
-                         f"it: choose another file, such as {path.stem}{golden.SUFFIX}")
+                         f"it: choose another file, such as {name}")
     what, script = _existing_kind(capture)
     if script != path.name:
         raise ValueError(f"{capture}: refusing to overwrite {what} with a capture of "
