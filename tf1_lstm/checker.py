@@ -14,7 +14,7 @@ comparison runs the NumPy oracle on the golden's weights where it exists.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 

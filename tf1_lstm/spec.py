@@ -270,11 +270,6 @@ class CaseSpec:
     def input_depth(self) -> int:
         return int(self.inputs.shape[-1])
 
-    @property
-    def stacked(self) -> bool:
-        """True when the state is a tuple over layers (``MultiRNNCell``)."""
-        return self.multi_rnn
-
     def state_keys(self) -> Tuple[str, ...]:
         """Result names of the final state, in TF's nesting order."""
         return tuple(key for key, _ in self.state_shapes().items())

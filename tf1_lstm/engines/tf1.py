@@ -27,8 +27,8 @@ from __future__ import annotations
 import contextlib
 import io
 import random
-from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from dataclasses import dataclass
+from typing import Any, Dict, Iterator, Mapping, Optional
 
 import numpy as np
 
@@ -52,7 +52,6 @@ class EngineRun:
     arrays: Dict[str, np.ndarray]
     initial_variables: Dict[str, np.ndarray]
     variable_table: str = ""
-    graph_variables: List[str] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -237,8 +236,7 @@ def execute(spec: CaseSpec, weights: Optional[Mapping[str, np.ndarray]] = None, 
     arrays: Dict[str, np.ndarray] = {"inputs": np.array(spec.inputs)}
     arrays.update({k: np.asarray(v) for k, v in values.items()})
     arrays.update({naming.variable_key(name): value for name, value in current.items()})
-    return EngineRun(arrays=arrays, initial_variables=initial, variable_table=table,
-                     graph_variables=[v.name for v in variables])
+    return EngineRun(arrays=arrays, initial_variables=initial, variable_table=table)
 
 
 @dataclass
