@@ -1,23 +1,11 @@
 """The Keras 3 engine: a spec run by ``keras.layers.LSTM`` / ``RNN(StackedRNNCells)`` (TF backend).
 
-The TF1 variables are converted with :mod:`tf1_lstm.migrate.convert` and run
-eagerly (see :mod:`tf1_lstm.migrate.keras_model`); ``variables/...`` in the
-results are the model's weights converted back to TF1 names.
+The same engine as :mod:`tf1_lstm.engines.keras2`, on Keras 3, imported
+beside tf-keras.
 """
 
-from __future__ import annotations
-
-from typing import Dict, Mapping, Optional
-
-import numpy as np
-
-from ..migrate import keras_model, runner
-from ..spec import CaseSpec
+from .keras2 import engine
 
 ENGINE_NAME = "keras3"
 
-
-def run(spec: CaseSpec, weights: Optional[Mapping[str, np.ndarray]] = None
-        ) -> Dict[str, np.ndarray]:
-    """The engine interface: ``spec``'s named result arrays, computed by Keras 3."""
-    return runner.run(spec, weights, keras_model.target(ENGINE_NAME))
+run = engine(ENGINE_NAME)
