@@ -163,3 +163,24 @@ def test_stale_explicit_weights_are_caught(golden_copy):
     assert result.status == checker.MISMATCH
     assert result.math.ok  # the math still follows from the golden's own weights
     assert not result.init.ok and "weights given by the case" in result.init.label
+
+
+def test_missing_framework_is_reported_not_installed_and_does_not_fail(golden_copy, monkeypatch):
+    """Without PyTorch, `check --engines torch` says "not installed" and exits 0."""
+    import builtins
+
+    from tf1_lstm import engines
+
+    real_import = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("No module named 'torch'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(__import__("sys").modules, "tf1_lstm.engines.torch_engine", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    [result] = checker.check_engines(cases.get("stacked"), ["torch"], golden_copy)
+    assert result.status == checker.NOT_INSTALLED and result.exit_code == 0
+    assert "torch" in result.detail
+    assert engines.ENGINES["torch"]  # the engine stays registered
