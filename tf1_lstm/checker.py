@@ -213,6 +213,28 @@ def golden_arrays(spec: CaseSpec) -> Dict[str, np.ndarray]:
     return engines.get("tf").run(spec)
 
 
+def replacement_report(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, object],
+                       *, label: str, tolerances=None) -> str:
+    """How new ``arrays`` and ``meta`` differ from the golden file at ``path`` (never raises).
+
+    The comparison report, then the metadata fields that differ: what a
+    reviewer reads before a golden (or a capture) is replaced.
+    """
+    try:
+        old = golden.load(path)
+    except golden.GoldenError as exc:
+        return f"existing file unreadable: {exc}"
+    if tolerances is None:
+        stored = old.meta.get("tolerances")
+        tolerances = {k: tuple(v) for k, v in stored.items()} if isinstance(stored, dict) else None
+    detail = cmp.compare(arrays, old.arrays, label=label, tolerances=tolerances,
+                         names=("new", "existing")).report()
+    changed = sorted(k for k in set(old.meta) | set(meta) if old.meta.get(k) != meta.get(k))
+    if changed:
+        detail += f"\n  metadata fields that differ: {changed}"
+    return detail
+
+
 def regen_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, force: bool = False) -> RegenResult:
     """Generate ``spec``'s golden; replace a different existing one only with ``force``.
 
@@ -223,7 +245,8 @@ def regen_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, force: bool = F
     path = golden.path_for(golden_dir, spec.name)
     try:
         arrays = golden_arrays(spec)
-        data = golden.encode(arrays, metadata(spec, arrays))
+        meta = metadata(spec, arrays)
+        data = golden.encode(arrays, meta)
     except (spec_mod.SpecError, ValueError) as exc:
         return RegenResult(spec.name, path, "error", str(exc))
     if not path.exists():
@@ -231,17 +254,8 @@ def regen_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, force: bool = F
         return RegenResult(spec.name, path, "created")
     if path.read_bytes() == data:
         return RegenResult(spec.name, path, "unchanged")
-    try:
-        old = golden.load(path)
-        comparison = cmp.compare(arrays, old.arrays, label=f"new vs existing [{spec.name}]",
-                                 tolerances=spec.tolerances)
-        detail = comparison.report()
-        changed_meta = sorted(k for k in set(old.meta) | set(metadata(spec, arrays))
-                              if old.meta.get(k) != metadata(spec, arrays).get(k))
-        if changed_meta:
-            detail += f"\n  metadata fields that differ: {changed_meta}"
-    except golden.GoldenError as exc:
-        detail = f"existing golden unreadable: {exc}"
+    detail = replacement_report(path, arrays, meta, label=f"new vs existing [{spec.name}]",
+                                tolerances=spec.tolerances)
     if not force:
         return RegenResult(spec.name, path, "differs",
                            f"{detail}\n  kept the existing golden; rerun with --force to replace it")

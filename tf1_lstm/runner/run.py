@@ -16,8 +16,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .. import capture as cap
-from .. import compare as cmp
 from .. import golden
+from ..checker import replacement_report
 from . import shim
 
 # Exit codes of `tf1-lstm run`: those of `tf1-lstm check`, plus one for a failing script.
@@ -238,18 +238,8 @@ def preflight(path: os.PathLike, capture: Optional[os.PathLike] = None,
 def _recapture_detail(capture: Path, arrays: Dict[str, np.ndarray],
                       meta: Dict[str, Any]) -> str:
     """How a new capture differs from the existing ``capture`` (as ``tf1-lstm regen`` shows it)."""
-    try:
-        old = golden.load(capture)
-    except golden.GoldenError as exc:
-        return f"existing capture unreadable: {exc}"
-    stored = old.meta.get("tolerances")
-    tolerances = {k: tuple(v) for k, v in stored.items()} if isinstance(stored, dict) else None
-    detail = cmp.compare(arrays, old.arrays, label=f"new vs existing capture [{capture.name}]",
-                         tolerances=tolerances, names=("new", "existing")).report()
-    changed = sorted(k for k in set(old.meta) | set(meta) if old.meta.get(k) != meta.get(k))
-    if changed:
-        detail += f"\n  metadata fields that differ: {changed}"
-    return detail
+    return replacement_report(capture, arrays, meta,
+                              label=f"new vs existing capture [{capture.name}]")
 
 
 def run_script(path: os.PathLike, argv: Sequence[str] = (), seed: Optional[int] = None,
