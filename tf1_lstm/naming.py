@@ -86,7 +86,7 @@ def cell_variable_shapes(cell: CellSpec, input_depth: int) -> Dict[str, Tuple[in
     }
     if cell.use_peepholes:
         shapes.update({"w_f_diag": (h,), "w_i_diag": (h,), "w_o_diag": (h,)})
-    if cell.num_proj:
+    if cell.num_proj is not None:
         shapes["projection/kernel"] = (h, cell.num_proj)
     return shapes
 

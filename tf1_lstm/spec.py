@@ -44,6 +44,12 @@ import numpy as np
 
 CELL_KINDS = ("LSTMCell", "BasicLSTMCell", "BasicRNNCell", "GRUCell")
 LSTM_KINDS = ("LSTMCell", "BasicLSTMCell")
+# LSTMCell's own options and their values when off (TF1's defaults). An option
+# is on whenever it is not that value: cell_clip=0.0 and proj_clip=0.0 clip to
+# zero, as TF1's ``if self._cell_clip is not None`` does. Ask
+# :meth:`CellSpec.uses`; never test them by truthiness or membership
+# (``0.0 in (None, False)`` is True, because ``0.0 == False``).
+LSTM_OPTIONS = {"use_peepholes": False, "cell_clip": None, "num_proj": None, "proj_clip": None}
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "softsign", "identity")
 DRIVERS = ("call", "dynamic_rnn")
 FEEDS = ("constant", "placeholder")
@@ -108,10 +114,18 @@ class CellSpec:
     def is_lstm(self) -> bool:
         return self.kind in LSTM_KINDS
 
+    def uses(self, option: str) -> bool:
+        """Whether the LSTMCell option ``option`` (a key of :data:`LSTM_OPTIONS`) is on.
+
+        It is on when it is not its off value (compared by identity): ``cell_clip=0.0``
+        is on, and clips ``c`` to zero.
+        """
+        return getattr(self, option) is not LSTM_OPTIONS[option]
+
     @property
     def output_size(self) -> int:
         """Depth of the cell's output: ``P`` with a projection, else ``H``."""
-        return self.num_proj if self.num_proj else self.num_units
+        return self.num_proj if self.num_proj is not None else self.num_units
 
     @property
     def state_parts(self) -> Tuple[str, ...]:
@@ -467,7 +481,7 @@ def validate(spec: CaseSpec) -> None:
              "(dtype=) or explicit arrays")
     if spec.initial_state == "zeros":
         cell = spec.cells[0]
-        if spec.multi_rnn or not (cell.is_lstm and cell.state_is_tuple) or cell.num_proj:
+        if spec.multi_rnn or not (cell.is_lstm and cell.state_is_tuple) or cell.uses("num_proj"):
             fail("initial_state: 'zeros' is the document's (tf.zeros([B, H]),) * 2 and "
                  "needs one tuple-state LSTM cell without projection")
     elif isinstance(spec.initial_state, Mapping):
@@ -539,10 +553,9 @@ def _validate_cell(cell: CellSpec, where: str, fail) -> None:
         fail(f"{where}.num_units: expected a positive integer, got {cell.num_units!r}")
     if cell.activation is not None and cell.activation not in ACTIVATIONS:
         fail(f"{where}.activation: expected one of {ACTIVATIONS}, got {cell.activation!r}")
-    lstm_only = {"use_peepholes": False, "cell_clip": None, "num_proj": None, "proj_clip": None}
     if cell.kind != "LSTMCell":
-        for option, default in lstm_only.items():
-            if getattr(cell, option) != default:
+        for option in LSTM_OPTIONS:
+            if cell.uses(option):
                 fail(f"{where}.{option}: {cell.kind} has no {option} (LSTMCell only)")
     if not cell.is_lstm:
         if cell.forget_bias != 1.0:

@@ -111,7 +111,7 @@ def to_target(spec: CaseSpec, variables: Mapping[str, np.ndarray], target: str) 
             out[f"{pre}weight_hh_l{n}"] = lay.to_target(w_h.T, axis=0)  # (G, R)
             out[f"{pre}bias_ih_l{n}"] = bias                          # (G,)
             out[f"{pre}bias_hh_l{n}"] = fb                            # (G,)
-            if cell.num_proj:
+            if cell.num_proj is not None:
                 out[f"{pre}weight_hr_l{n}"] = p["projection/kernel"].T  # (P, H)
         else:  # onnx
             out[f"W_{k}"] = lay.to_target(w_x.T, axis=0)[None]        # (1, G, I)
@@ -189,7 +189,7 @@ def to_tf1(spec: CaseSpec, weights: Mapping[str, np.ndarray], target: str, *,
             w_h = lay.to_tf1(w[f"{pre}weight_hh_l{n}"], axis=0).T
             # (bias_hh - forget_bias) first: exactly 0 for weights this module wrote.
             bias = lay.to_tf1(w[f"{pre}bias_ih_l{n}"] + (w[f"{pre}bias_hh_l{n}"] - fb))
-            if cell.num_proj:
+            if cell.num_proj is not None:
                 out[names["projection/kernel"]] = w[f"{pre}weight_hr_l{n}"].T
         else:  # onnx
             w_x = lay.to_tf1(w[f"W_{k}"][0], axis=0).T

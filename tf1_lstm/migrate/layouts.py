@@ -71,7 +71,9 @@ names to the target's; a name it lacks is not expressible there.
 Options a target has no equivalent for are in :data:`NOT_EXPRESSIBLE`, with
 the reason; :func:`check_expressible` raises
 :class:`~tf1_lstm.engines.NotExpressible` naming the option and the target.
-Nothing is dropped silently.
+Nothing is dropped silently: an option is set whenever it is not its off value
+(:meth:`~tf1_lstm.spec.CellSpec.uses`), so ``cell_clip=0.0``, which clips ``c``
+to zero in TF1, is refused like any other clip.
 
 Shape legend: ``B`` batch, ``T`` time, ``I`` input depth, ``H`` units, ``P``
 projection, ``R`` recurrent depth (``P`` or ``H``).
@@ -85,7 +87,7 @@ from typing import Dict, Mapping, Tuple
 import numpy as np
 
 from ..engines import NotExpressible
-from ..spec import CaseSpec, CellSpec
+from ..spec import LSTM_OPTIONS, CaseSpec, CellSpec
 
 TARGETS = ("keras", "keras3", "torch", "onnx")
 FAMILIES = ("lstm", "gru", "rnn")
@@ -295,8 +297,8 @@ def check_expressible(spec: CaseSpec, target: str) -> None:
         except NotExpressible as exc:
             raise NotExpressible(target, f"{where}.{exc.option}",
                                  reasons[exc.option]) from None
-        for option in ("use_peepholes", "cell_clip", "num_proj", "proj_clip"):
-            if getattr(cell, option) not in (None, False) and option in reasons:
+        for option in LSTM_OPTIONS:  # set when not off: cell_clip=0.0 clips to zero
+            if cell.uses(option) and option in reasons:
                 raise NotExpressible(target, f"{where}.{option}", reasons[option])
         activation = cell.activation or "tanh"
         if activation not in lay.activations:
