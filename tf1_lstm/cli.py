@@ -211,6 +211,9 @@ class _RunParser(_Parser):
         return namespace, []
 
 
+EXIT_INTERRUPTED = 130  # a shell's code for SIGINT
+
+
 def _cmd_run(args) -> int:
     from .runner import EXIT_SCRIPT_FAILED, ScriptFailed, preflight, run_script
 
@@ -219,16 +222,34 @@ def _cmd_run(args) -> int:
     if args.force and args.capture is None:
         raise _UsageError("--force goes with --capture (it replaces a differing capture of the "
                           "same script)")
+    if (args.script is None) == (args.module is None):
+        raise _UsageError("give a SCRIPT.py or NOTEBOOK.ipynb, or -m MODULE (not both)")
+    target = args.module if args.module is not None else args.script
+    module = args.module is not None
     tolerance = None if args.rtol is None else (args.rtol, args.atol)
-    preflight(args.script, args.capture, args.check, args.seed)  # before TensorFlow loads
+    plan = preflight(target, args.capture, args.check, args.seed, module=module)  # before TF
+    name = plan.program.name
+    asked = plan.capture or plan.check
+    unwritten = f"; nothing was written to {asked}" if asked else ""
     _quiet_tensorflow()
     try:
-        result = run_script(args.script, args.script_args, seed=args.seed, capture=args.capture,
-                            check=args.check, tolerance=tolerance, force=args.force)
+        result = run_script(target, args.script_args, seed=args.seed, capture=args.capture,
+                            check=args.check, tolerance=tolerance, force=args.force,
+                            module=module, process=args.owns_process,
+                            compare_outputs=args.compare_outputs,
+                            numpy_aliases=args.numpy_aliases)
     except ScriptFailed as exc:
         sys.stderr.write(exc.traceback_text)
-        print(f"tf1-lstm: error: {exc}; nothing was written", file=sys.stderr)
+        what = (f"exited with status {exc.exit_status!r}" if exc.exit_status is not None
+                else "raised (traceback above)")
+        print(f"tf1-lstm: error: {name} {what}{unwritten}", file=sys.stderr)
+        if exc.hint:
+            print(f"tf1-lstm: {exc.hint}", file=sys.stderr)
         return EXIT_SCRIPT_FAILED
+    except KeyboardInterrupt:
+        print(f"tf1-lstm: interrupted: {name} stopped by KeyboardInterrupt{unwritten}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     if result.message:  # the script owns stdout; the runner reports on stderr
         print(result.message, file=sys.stderr)
     return result.exit_code
@@ -309,17 +330,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run an unmodified TF1 script (tf.Session, tf.contrib.rnn); "
                        "capture or check its Session.run results",
-                       usage="tf1-lstm run SCRIPT.py [--seed N] [--capture FILE.npz [--force] | "
-                       "--check FILE.npz] [--rtol R --atol A] [-- ARGS...]",
+                       usage="tf1-lstm run SCRIPT.py|NOTEBOOK.ipynb|-m MODULE [--seed N] "
+                       "[--capture FILE.npz [--force] | --check FILE.npz] [--compare-outputs] "
+                       "[--rtol R --atol A] [-- ARGS...]",
                        epilog="Exit codes: 0 ok, 1 a checked value differs, 2 usage, missing or "
                        "invalid script, bad capture file, a capture path that would overwrite "
                        "anything but a capture of the same script (or a differing one without "
                        "--force), or the script made other calls or "
                        "shapes than captured, 3 the script raised (its traceback is printed; "
-                       "nothing is written). The script's output goes to stdout, the "
+                       "nothing is written), 130 interrupted. Run from the command line, the "
+                       "script gets TF 1.x behaviour for the whole process "
+                       "(tf.compat.v1.disable_v2_behavior()). The script's output goes to stdout, the "
                        "runner's report to stderr.")
     p.__class__ = _RunParser  # add_parser makes every subparser a _Parser
-    p.add_argument("script", metavar="SCRIPT.py", help="the TF1 script, run as __main__")
+    p.add_argument("script", metavar="SCRIPT.py", nargs="?", help="the TF1 script or "
+                   "notebook (.ipynb: its code cells in order), run as __main__")
+    p.add_argument("-m", dest="module", metavar="MODULE", help="run a module as `python -m "
+                   "MODULE` does (a package runs its __main__)")
+    p.add_argument("--numpy-aliases", action="store_true", help="restore the NumPy names "
+                   "legacy code used and today's NumPy removed (np.float, np.int, np.bool, "
+                   "np.asscalar, np.float_, ...) for this run only; recorded in the capture")
+    p.add_argument("--compare-outputs", action="store_true", help="notebooks: also compare "
+                   "the numbers each cell prints with the notebook's stored outputs (per cell, "
+                   "within --rtol/--atol, default 1e-5/1e-6)")
     p.add_argument("--seed", type=int, help="seed Python, NumPy and every graph without its "
                    "own seed (default: none; 0 with --capture; the stored seed with --check)")
     mode = p.add_mutually_exclusive_group()
@@ -342,8 +375,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the CLI; return the exit code (never raises for user errors)."""
+def main(argv: Optional[Sequence[str]] = None, *, owns_process: bool = False) -> int:
+    """Run the CLI; return the exit code (never raises for user errors).
+
+    Args:
+      owns_process: the command is the whole process (``tf1-lstm``, ``python
+        -m tf1_lstm``), so ``run`` may give the script TF 1.x behaviour for
+        the process; in-process callers (tests) get graph-context mode.
+    """
     from .golden import GoldenError
     from .spec import SpecError
     from .tfcompat import TensorFlowSetupError
@@ -351,6 +390,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
+        args.owns_process = owns_process
         return args.func(args)
     except _UsageError as exc:
         print(f"tf1-lstm: error: {exc}", file=sys.stderr)
@@ -367,4 +407,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _entry() -> None:  # console_scripts entry point
-    sys.exit(main())
+    sys.exit(main(owns_process=True))

@@ -14,6 +14,6 @@ script, never any other file); with ``check`` it compares them with one
 Importing this package imports neither TensorFlow nor the facade; the run does.
 """
 
+from .program import Program, ScriptError, ScriptFailed, compile_script, resolve  # noqa: F401
 from .run import (DEFAULT_CAPTURE_SEED, EXIT_ERROR, EXIT_MISMATCH, EXIT_OK,  # noqa: F401
-                  EXIT_SCRIPT_FAILED, RunResult, ScriptError, ScriptFailed, compile_script,
-                  preflight, run_script)
+                  EXIT_SCRIPT_FAILED, RunResult, preflight, run_script)

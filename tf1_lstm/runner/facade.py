@@ -1,102 +1,99 @@
-"""The ``tensorflow`` module a TF1 script sees: ``tf.compat.v1`` plus ``tf.contrib.rnn``.
+"""The ``tensorflow`` module a TF1 script sees: ``tf.compat.v1`` plus the ``tf.contrib`` RNN code used.
 
 :func:`build` returns the module objects installed in ``sys.modules`` by
 :mod:`tf1_lstm.runner.shim` for the duration of a run only:
 
 - ``tensorflow``: every attribute comes from ``tf.compat.v1`` (``tf.Session``,
   ``tf.placeholder``, ``tf.variable_scope``, ``tf.nn.rnn_cell``,
-  ``tf.nn.dynamic_rnn``, ...), except a few the runner controls
-  (:data:`RUNNER_CONTROLLED`): ``compat`` is the real ``tf.compat`` (so
-  ``import tensorflow.compat.v2`` keeps working), ``contrib`` is ours, and
-  ``reset_default_graph`` replaces the runner's graph (see the shim).
-- ``tensorflow.contrib``: ``rnn`` (below) and ``slim``, which is the tf-slim
-  package (tf-slim *is* ``tf.contrib.slim``, moved out of TensorFlow). The
-  other well-known submodules (``layers``, ``learn``, ``seq2seq``, ...,
-  :data:`CONTRIB_STUBS`) are stand-ins whose every attribute raises.
-- ``tensorflow.contrib.rnn``: the names TF 1.x's ``tf.contrib.rnn`` re-exported
-  from core (:data:`CONTRIB_RNN`): the same classes and functions as
-  ``tf.compat.v1.nn.rnn_cell`` and ``tf.compat.v1.nn``, not copies.
+  ``tf.nn.dynamic_rnn``, ``tf.app``, ``tf.flags``, ...), except a few the
+  runner controls (:data:`RUNNER_CONTROLLED`): ``compat`` is the real
+  ``tf.compat`` (so ``import tensorflow.compat.v2`` keeps working) and
+  ``contrib`` is ours; in graph-context mode also ``reset_default_graph``
+  and the no-op ``disable_v2_behavior`` (see the shim).
+- ``tensorflow.contrib.<name>``: the TF 1.x contrib modules that RNN code
+  used, one table entry each (:data:`CONTRIB_MODULES`), served by
+  ``tf1_lstm.contrib.<name>`` (which mirrors TF1's layout) or, for
+  ``slim``, by the tf-slim package (tf-slim *is* ``tf.contrib.slim``). They
+  load on first use. Other well-known contrib modules (``learn``, ``crf``,
+  ...; :data:`CONTRIB_STUBS`) are stand-ins whose every attribute raises,
+  naming what replaces them.
+- TF1 modules outside contrib that TensorFlow no longer ships
+  (:data:`SERVED_PACKAGES`: ``tensorflow.examples`` ->
+  ``tf1_lstm.examples``), served by :class:`ModuleFinder` on import.
 
 A symbol we cannot provide raises :class:`TF1SymbolError` (an
 ``AttributeError``, so ``hasattr`` still answers ``False``) or, through
 ``import``/``from ... import``, :class:`TF1ImportError`; both name the
-symbol and its TF2 replacement where one exists (:data:`REPLACEMENTS`).
+symbol and what to do instead, or say plainly that nothing replaces it
+(:data:`REPLACEMENTS`).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.abc
+import importlib.machinery
+import importlib.util
 import types
 from typing import Callable, Dict, List, Optional, Sequence
 
-# Names TF 1.x's tf.contrib.rnn re-exported from core -> where core keeps them.
-CONTRIB_RNN: Dict[str, str] = {
-    **{name: "nn.rnn_cell" for name in (
-        "RNNCell", "LSTMCell", "BasicLSTMCell", "MultiRNNCell", "LSTMStateTuple", "GRUCell",
-        "BasicRNNCell", "DropoutWrapper", "ResidualWrapper", "DeviceWrapper")},
-    **{name: "nn" for name in (
-        "static_rnn", "static_bidirectional_rnn", "static_state_saving_rnn")},
+# tf.contrib.<name> -> the module that serves it (imported on first use).
+CONTRIB_MODULES: Dict[str, str] = {
+    "rnn": "tf1_lstm.contrib.rnn",
+    "legacy_seq2seq": "tf1_lstm.contrib.legacy_seq2seq",
+    "seq2seq": "tf1_lstm.contrib.seq2seq",
+    "layers": "tf1_lstm.contrib.layers",
+    "framework": "tf1_lstm.contrib.framework",
+    "training": "tf1_lstm.contrib.training",
+    "cudnn_rnn": "tf1_lstm.contrib.cudnn_rnn",
+    "slim": "tf_slim",
+}
+# Packages under tensorflow.* that TF 2 dropped -> the package that serves them.
+SERVED_PACKAGES: Dict[str, str] = {
+    "tensorflow.examples": "tf1_lstm.examples",
 }
 
-_NO_CORE = "none in TensorFlow core"
+_NO_REPLACEMENT = "nothing replaces it in TensorFlow 2"
 _ADDONS = "TensorFlow Addons (end of life, no releases for TF >= 2.16)"
-# "tf.<name>" -> its TF2 replacement, or why there is none. Checked most
-# specific first: "contrib.rnn.X", then "contrib.rnn", then "contrib".
+# "tf.<name>" -> what to do instead, or why nothing can. Checked most specific
+# first: "contrib.rnn.X", then "contrib.rnn", then "contrib".
 REPLACEMENTS: Dict[str, str] = {
-    "contrib.rnn.LayerNormBasicLSTMCell": f"{_NO_CORE} (the closest was tfa.rnn.LayerNormLSTMCell "
-                                          f"in {_ADDONS})",
-    "contrib.rnn.LayerNormLSTMCell": f"{_NO_CORE} (tfa.rnn.LayerNormLSTMCell in {_ADDONS})",
-    "contrib.rnn.LSTMBlockCell": "tf.compat.v1.nn.rnn_cell.LSTMCell (the same equations without "
-                                 "the fused kernel; check variable names when restoring "
-                                 "checkpoints)",
-    "contrib.rnn.LSTMBlockFusedCell": "tf.compat.v1.nn.rnn_cell.LSTMCell with "
-                                      "tf.compat.v1.nn.dynamic_rnn, or tf.keras.layers.LSTM",
-    "contrib.rnn.GRUBlockCell": "tf.compat.v1.nn.rnn_cell.GRUCell",
-    "contrib.rnn.GRUBlockCellV2": "tf.compat.v1.nn.rnn_cell.GRUCell",
-    "contrib.rnn.ConvLSTMCell": "tf.keras.layers.ConvLSTM2D",
-    "contrib.rnn.Conv2DLSTMCell": "tf.keras.layers.ConvLSTM2D",
-    "contrib.rnn.NASCell": f"{_NO_CORE} (tfa.rnn.NASCell in {_ADDONS})",
-    "contrib.rnn.AttentionCellWrapper": _NO_CORE,
-    "contrib.rnn.EmbeddingWrapper": f"{_NO_CORE}; apply tf.nn.embedding_lookup before the cell",
-    "contrib.rnn.InputProjectionWrapper": f"{_NO_CORE}; project the inputs with a dense layer "
-                                          "before the cell",
-    "contrib.rnn.OutputProjectionWrapper": f"{_NO_CORE}; project the outputs with a dense layer "
-                                           "after the cell",
-    "contrib.rnn.stack_bidirectional_dynamic_rnn": f"{_NO_CORE}; chain "
-                                                   "tf.compat.v1.nn.bidirectional_dynamic_rnn "
-                                                   "per layer",
-    "contrib.rnn.stack_bidirectional_rnn": f"{_NO_CORE}; chain "
-                                           "tf.compat.v1.nn.static_bidirectional_rnn per layer",
-    "contrib.rnn": f"{_NO_CORE} for the cells TF 1.x kept only in contrib",
-    "contrib.layers": "tf_slim (tf-slim carries tf.contrib.layers on) or tf.compat.v1.layers",
-    "contrib.framework": "tf_slim (arg_scope, get_variables, ...) or tf.compat.v1",
-    "contrib.learn": f"{_NO_CORE} (tf.contrib.learn was removed; use tf.keras)",
-    "contrib.seq2seq": f"{_NO_CORE} (tfa.seq2seq in {_ADDONS})",
-    "contrib.legacy_seq2seq": _NO_CORE,
-    "contrib.cudnn_rnn": "tf.keras.layers.LSTM / tf.keras.layers.GRU (cuDNN kernels on GPU)",
-    "contrib.crf": f"{_NO_CORE} (tfa.text.crf in {_ADDONS})",
-    "contrib.opt": f"{_NO_CORE} (tfa.optimizers in {_ADDONS})",
-    "contrib.distributions": "tensorflow_probability.distributions",
-    "contrib.keras": "tf.keras",
-    "contrib.data": "tf.data",
-    "contrib.losses": "tf.compat.v1.losses",
-    "contrib.metrics": "tf.compat.v1.metrics",
-    "contrib.lookup": "tf.lookup",
-    "contrib.eager": "TF2's eager execution (no runner needed)",
-    "contrib": _NO_CORE,
-    "estimator": f"{_NO_CORE} (tf.estimator was removed in TensorFlow 2.16; use tf.keras)",
-    "examples": "tf.keras.datasets (e.g. tf.keras.datasets.mnist.load_data() for "
-                "tensorflow.examples.tutorials.mnist)",
-    "enable_eager_execution": "running the script without the runner: TF2 executes eagerly",
-    "enable_v2_behavior": "running the script without the runner",
+    "contrib.rnn.ConvLSTMCell": "tf.keras.layers.ConvLSTM2D (other variable names; edit the "
+                                "script)",
+    "contrib.rnn.Conv2DLSTMCell": "tf.keras.layers.ConvLSTM2D (other variable names; edit the "
+                                  "script)",
+    "contrib.rnn.NASCell": f"{_NO_REPLACEMENT} (tfa.rnn.NASCell in {_ADDONS})",
+    "contrib.rnn": "nothing replaces it in core; tf1_lstm provides the cells listed in "
+                   "dir(tf.contrib.rnn)",
+    "contrib.cudnn_rnn.CudnnLSTM": "a CUDA GPU, which this TensorFlow does not see; the "
+                                   "checkpoint-compatible CPU cell is "
+                                   "tf.contrib.cudnn_rnn.CudnnCompatibleLSTMCell",
+    "contrib.cudnn_rnn.CudnnGRU": "a CUDA GPU, which this TensorFlow does not see; the "
+                                  "checkpoint-compatible CPU cell is "
+                                  "tf.contrib.cudnn_rnn.CudnnCompatibleGRUCell",
+    "contrib.learn": f"{_NO_REPLACEMENT} (tf.contrib.learn was removed; tf.keras replaces it)",
+    "contrib.crf": f"{_NO_REPLACEMENT} (tfa.text.crf in {_ADDONS})",
+    "contrib.opt": f"{_NO_REPLACEMENT} (tfa.optimizers in {_ADDONS})",
+    "contrib.distributions": "tensorflow_probability.distributions (edit the script)",
+    "contrib.keras": "tf.keras (edit the script)",
+    "contrib.data": "tf.data (edit the script)",
+    "contrib.losses": "tf.compat.v1.losses (edit the script)",
+    "contrib.metrics": "tf.compat.v1.metrics (edit the script)",
+    "contrib.lookup": "tf.lookup (edit the script)",
+    "contrib.eager": "TF2's eager execution: run the script with plain python, not tf1-lstm",
+    "contrib": f"{_NO_REPLACEMENT}; tf1_lstm provides tf.contrib."
+               f"{{{', '.join(sorted(CONTRIB_MODULES))}}}",
+    "estimator": f"{_NO_REPLACEMENT} (tf.estimator was removed in TensorFlow 2.16; an "
+                 f"environment with TensorFlow <= 2.15 still has it)",
+    "enable_eager_execution": "run the script with plain python: TF2 executes eagerly",
+    "enable_v2_behavior": "run the script with plain python: TF2 behaviour is the default",
 }
 
 # Removed tf.contrib submodules that exist as stand-ins, so that the error comes
-# at the symbol (tf.contrib.layers.fully_connected) and names its replacement.
+# at the symbol (tf.contrib.learn.Estimator) and names its replacement.
 CONTRIB_STUBS = tuple(sorted(key.split(".")[1] for key in REPLACEMENTS
                              if key.count(".") == 1 and key.startswith("contrib.")
-                             and key != "contrib.rnn"))
+                             and key.split(".")[1] not in CONTRIB_MODULES))
 
 # tf.<name> that the runner provides itself instead of tf.compat.v1's.
 RUNNER_CONTROLLED = ("compat", "contrib", "reset_default_graph", "disable_eager_execution",
@@ -115,19 +112,8 @@ class TF1ImportError(ImportError):
 
 
 def replacement(symbol: str) -> Optional[str]:
-    """The TF2 replacement text for ``symbol`` (dotted, without ``tf.``), or ``None``.
-
-    The most specific entry of :data:`REPLACEMENTS` wins; a ``contrib.layers``
-    or ``contrib.framework`` symbol that tf-slim provides is named exactly.
-    """
+    """What replaces ``symbol`` (dotted, without ``tf.``), or ``None``: the most specific entry."""
     parts = symbol.split(".")
-    if parts[0] == "contrib" and len(parts) == 3 and parts[1] in ("layers", "framework"):
-        try:
-            import tf_slim
-        except ImportError:
-            tf_slim = None
-        if tf_slim is not None and hasattr(tf_slim, parts[2]):
-            return f"tf_slim.{parts[2]} (pip install tf-slim; `import tf_slim as slim`)"
     for k in range(len(parts), 0, -1):
         hint = REPLACEMENTS.get(".".join(parts[:k]))
         if hint is not None:
@@ -136,16 +122,18 @@ def replacement(symbol: str) -> Optional[str]:
 
 
 def unavailable_message(symbol: str, tf_version: str) -> str:
-    """One line: ``tf.<symbol>`` is not available, and what replaces it."""
+    """One line: ``tf.<symbol>`` is not available, and what to do instead."""
     if symbol.startswith("contrib"):
-        why = ("tf.contrib was removed in TensorFlow 2.0; the runner provides tf.contrib.rnn's "
-               "core cells and tf.contrib.slim")
+        why = "tf.contrib was removed in TensorFlow 2.0"
+        module = symbol.split(".")[1] if "." in symbol else ""
+        if module in CONTRIB_MODULES:
+            why = f"TF 1.x's tf.contrib.{module} had it; tf1_lstm does not provide it yet"
     elif symbol in BLOCKED:
         why = "the runner runs TF1 scripts in graph mode"
     else:
         why = f"tf.compat.v1 of TensorFlow {tf_version} has no {symbol.split('.')[0]!r}"
     hint = replacement(symbol)
-    tail = f"TF2 replacement: {hint}" if hint else "no known TF2 replacement"
+    tail = f"instead: {hint}" if hint else "no replacement known to tf1_lstm"
     return f"tf.{symbol} is not available in tf1_lstm's TF1 runner ({why}); {tail}"
 
 
@@ -185,45 +173,66 @@ def _public(module) -> List[str]:
     return [n for n in dir(module) if not n.startswith("_")]
 
 
-def build(tf, reset_default_graph: Callable[[], None]) -> Dict[str, types.ModuleType]:
+def _served(target: str, contrib_name: str) -> Callable[[str], object]:
+    """``resolve`` for a facade module served by the module ``target`` (imported on first use)."""
+
+    def resolve(name: str):
+        try:
+            module = importlib.import_module(target)
+        except ImportError as exc:
+            raise TF1ImportError(f"tf.contrib.{contrib_name} is served by {target}, which "
+                                 f"cannot be imported ({exc})") from None
+        return getattr(module, name)
+
+    return resolve
+
+
+def _public_of(target: str) -> Callable[[], List[str]]:
+    def public() -> List[str]:
+        try:
+            return _public(importlib.import_module(target))
+        except ImportError:
+            return []
+
+    return public
+
+
+def build(tf, reset_default_graph: Optional[Callable[[], None]] = None
+          ) -> Dict[str, types.ModuleType]:
     """The facade modules, keyed by the ``sys.modules`` name they stand in for.
 
     Args:
       tf: the real ``tensorflow`` module (from :func:`tf1_lstm.tfcompat.load`).
-      reset_default_graph: what ``tf.reset_default_graph()`` does in the script.
+      reset_default_graph: what ``tf.reset_default_graph()`` does in the script
+        (graph-context mode); ``None`` keeps TensorFlow's own, and its own
+        ``disable_v2_behavior`` (process mode).
     """
     v1 = tf.compat.v1
     version = tf.__version__
 
-    def resolve_rnn(name: str):
-        where = CONTRIB_RNN.get(name)
-        if where is None:
-            raise AttributeError(name)
-        module = v1
-        for part in where.split("."):
-            module = getattr(module, part)
-        return getattr(module, name)
-
-    rnn = TF1Module("tensorflow.contrib.rnn", "contrib.rnn.", resolve_rnn,
-                    lambda: list(CONTRIB_RNN), version,
-                    "TF 1.x tf.contrib.rnn: the RNN cells and functions it re-exported from core.")
-    rnn.__path__ = []  # a package, so that `from tensorflow.contrib.rnn import X` asks our finder
-
     def resolve_contrib(name: str):
-        if name == "slim":
+        if name == "slim":  # tf-slim is tf.contrib.slim itself, served as the package
             try:
-                return importlib.import_module("tf_slim")
+                return importlib.import_module(CONTRIB_MODULES["slim"])
             except ImportError:
                 raise TF1ImportError("tf.contrib.slim needs the tf-slim package: "
                                      "pip install tf-slim") from None
         raise AttributeError(name)
 
     contrib = TF1Module("tensorflow.contrib", "contrib.", resolve_contrib,
-                        lambda: ["rnn", "slim"], version,
+                        lambda: sorted(CONTRIB_MODULES), version,
                         "TF 1.x tf.contrib, as far as tf1_lstm's runner provides it.")
     contrib.__path__ = []
-    contrib.rnn = rnn
-    modules = {"tensorflow.contrib": contrib, "tensorflow.contrib.rnn": rnn}
+    modules: Dict[str, types.ModuleType] = {"tensorflow.contrib": contrib}
+    for sub, target in CONTRIB_MODULES.items():
+        if sub == "slim":
+            continue
+        module = TF1Module(f"tensorflow.contrib.{sub}", f"contrib.{sub}.", _served(target, sub),
+                           _public_of(target), version,
+                           f"TF 1.x tf.contrib.{sub}, served by {target}.")
+        module.__path__ = []  # a package: `from tensorflow.contrib.rnn import X` asks our finder
+        setattr(contrib, sub, module)
+        modules[module.__name__] = module
     for sub in CONTRIB_STUBS:
         stub = TF1Module(f"tensorflow.contrib.{sub}", f"contrib.{sub}.", _nothing, list, version,
                          f"Stand-in for the removed tf.contrib.{sub}: every attribute raises "
@@ -245,33 +254,73 @@ def build(tf, reset_default_graph: Callable[[], None]) -> Dict[str, types.Module
     top.__spec__ = getattr(tf, "__spec__", None)
     top.compat = tf.compat
     top.contrib = contrib
-    top.reset_default_graph = reset_default_graph
+    if reset_default_graph is not None:
+        top.reset_default_graph = reset_default_graph
 
-    def _already_graph_mode() -> None:
-        """No-op: the script already runs in graph mode, and the process stays as it is."""
+        def _already_graph_mode() -> None:
+            """No-op: the script already runs in graph mode, and the process stays as it is."""
 
-    top.disable_eager_execution = _already_graph_mode
-    top.disable_v2_behavior = _already_graph_mode
+        top.disable_eager_execution = _already_graph_mode
+        top.disable_v2_behavior = _already_graph_mode
     return {"tensorflow": top, **modules}
 
 
-class ContribFinder(importlib.abc.MetaPathFinder):
-    """Turns ``import tensorflow.<removed>`` into :class:`TF1ImportError` with the replacement.
+class _AliasLoader(importlib.abc.Loader):
+    """Loads ``tensorflow.<x>`` as the already importable module that serves it."""
 
-    Covers ``tensorflow.contrib.*`` below what the facade provides and the
-    top-level names of :data:`REPLACEMENTS` (``tensorflow.examples``, ...).
-    Raising a plain ``ImportError`` (not ``ModuleNotFoundError``) keeps
-    ``from tensorflow.contrib.layers import fully_connected`` from hiding our message.
+    def __init__(self, target: str) -> None:
+        self._target = target
+
+    def create_module(self, spec):
+        return importlib.import_module(self._target)
+
+    def exec_module(self, module) -> None:
+        """Nothing: the serving module ran when it was imported."""
+
+
+class ModuleFinder(importlib.abc.MetaPathFinder):
+    """Serves TF1 modules TensorFlow no longer ships, and refuses the rest with the replacement.
+
+    ``tensorflow.examples.tutorials.mnist.input_data`` and the other
+    :data:`SERVED_PACKAGES` (and ``tensorflow.contrib.<name>.<sub>`` of the
+    served contrib modules, where those have submodules) import as the module
+    of ours that serves them. ``tensorflow.contrib.*`` below what the facade
+    provides and the top-level names of :data:`REPLACEMENTS` raise
+    :class:`TF1ImportError`: a plain ``ImportError`` (not
+    ``ModuleNotFoundError``), which keeps ``from tensorflow.contrib.learn
+    import X`` from hiding our message.
     """
 
     def __init__(self, modules: Dict[str, types.ModuleType], tf_version: str) -> None:
         self._modules = modules
         self._version = tf_version
+        self._served: Dict[str, str] = {}
+
+    def served(self, fullname: str) -> bool:
+        """Whether this finder put ``fullname`` into ``sys.modules``."""
+        return fullname in self._served
+
+    def _target(self, fullname: str) -> Optional[str]:
+        for prefix, target in SERVED_PACKAGES.items():
+            if fullname == prefix or fullname.startswith(prefix + "."):
+                return target + fullname[len(prefix):]
+        parts = fullname.split(".")
+        if parts[1:3] == ["contrib", "slim"] or (
+                len(parts) > 3 and parts[1] == "contrib" and parts[2] in CONTRIB_MODULES):
+            return ".".join([CONTRIB_MODULES[parts[2]], *parts[3:]])
+        return None
 
     def find_spec(self, fullname: str, path=None, target=None):
         if not fullname.startswith("tensorflow.") or fullname in self._modules:
             return None
+        serving = self._target(fullname)
         symbol = fullname[len("tensorflow."):]
+        if serving is not None:
+            if importlib.util.find_spec(serving) is None:
+                raise TF1ImportError(unavailable_message(symbol, self._version), name=fullname)
+            self._served[fullname] = serving
+            return importlib.machinery.ModuleSpec(fullname, _AliasLoader(serving),
+                                                  is_package=True)
         if symbol.startswith("contrib.") or symbol.split(".")[0] in REPLACEMENTS:
             raise TF1ImportError(unavailable_message(symbol, self._version), name=fullname)
         return None
