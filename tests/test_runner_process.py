@@ -14,8 +14,9 @@ from tf1_lstm import golden
 pytestmark = pytest.mark.subprocess
 
 
-def tf1_run(*argv, cwd: Path, timeout: int = 300, **kwargs) -> subprocess.CompletedProcess:
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+def tf1_run(*argv, cwd: Path, timeout: int = 300, env=None,
+            **kwargs) -> subprocess.CompletedProcess:
+    env = dict(os.environ if env is None else env, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run([sys.executable, "-m", "tf1_lstm", "run", *map(str, argv)],
                           capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd,
                           **kwargs)
@@ -185,3 +186,27 @@ def test_numpy_failures_are_named_and_the_removed_aliases_can_be_restored(tmp_pa
     assert "float" not in np.__dict__  # this process's NumPy is untouched
     checked = tf1_run(script, "--check", "np.npz", cwd=tmp_path)  # aliases not restored
     assert checked.returncode == 3
+
+
+def test_captures_fix_the_hash_seed_that_orders_set_vocabularies(tmp_path):
+    """`list(set(text))` vocabularies: a capture runs with PYTHONHASHSEED 0, a check with the
+    capture's, whatever the calling shell has."""
+    script = write(tmp_path, "vocab.py", """
+        import tensorflow as tf
+        chars = list(set("the quick brown fox jumps over the lazy dog"))
+        ids = tf.constant([chars.index(c) for c in "hello"])
+        with tf.Session() as sess:
+            print(sess.run(ids))
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+    made = tf1_run(script, "--capture", "vocab.npz", cwd=tmp_path, env=dict(env))
+    assert made.returncode == 0, made.stderr
+    assert golden.load(tmp_path / "vocab.npz").meta["runner"]["python_hash_seed"] == "0"
+    for other in ("1", "2", "random"):
+        checked = tf1_run(script, "--check", "vocab.npz", cwd=tmp_path,
+                          env=dict(env, PYTHONHASHSEED=other))
+        assert checked.returncode == 0, checked.stderr
+        assert checked.stdout == made.stdout
+    plain = {tf1_run(script, cwd=tmp_path, env=dict(env, PYTHONHASHSEED=s)).stdout
+             for s in ("1", "2", "3")}
+    assert len(plain) > 1  # a plain run is plain Python: the order is the process's own

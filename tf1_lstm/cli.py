@@ -212,6 +212,36 @@ class _RunParser(_Parser):
 
 
 EXIT_INTERRUPTED = 130  # a shell's code for SIGINT
+# PYTHONHASHSEED for captures: it orders set(str) iteration, hence list(set(text)) vocabularies.
+CAPTURE_HASH_SEED = "0"
+_RESTARTED = "TF1_LSTM_RESTARTED_WITH_HASH_SEED"
+
+
+def _with_hash_seed(plan, argv) -> None:
+    """Restart this command with the capture's ``PYTHONHASHSEED`` if this process has another.
+
+    A capture fixes ``CAPTURE_HASH_SEED`` unless ``PYTHONHASHSEED`` is already set; a check
+    uses the seed its capture recorded. Python reads the variable only at start-up, so the
+    command runs again (before TensorFlow loads, once) in a process that has it.
+    """
+    from .runner import shim
+
+    if os.environ.pop(_RESTARTED, None):  # this is the restarted command: never loop
+        return
+    if plan.check is not None:
+        want = (plan.gold.meta.get("runner") or {}).get("python_hash_seed")
+        if not isinstance(want, str) or want == "random":
+            return
+    else:
+        want = os.environ.get("PYTHONHASHSEED") or CAPTURE_HASH_SEED
+        if want == "random":
+            return
+    if shim.python_hash_seed() == want:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    env = dict(os.environ, PYTHONHASHSEED=want, **{_RESTARTED: "1"})
+    os.execve(sys.executable, [sys.executable, "-m", "tf1_lstm", *argv], env)
 
 
 def _cmd_run(args) -> int:
@@ -228,6 +258,8 @@ def _cmd_run(args) -> int:
     module = args.module is not None
     tolerance = None if args.rtol is None else (args.rtol, args.atol)
     plan = preflight(target, args.capture, args.check, args.seed, module=module)  # before TF
+    if args.owns_process and (plan.capture or plan.check):
+        _with_hash_seed(plan, args.argv)  # may start this command again, in a process with the seed
     name = plan.program.name
     asked = plan.capture or plan.check
     unwritten = f"; nothing was written to {asked}" if asked else ""
@@ -391,6 +423,7 @@ def main(argv: Optional[Sequence[str]] = None, *, owns_process: bool = False) ->
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
         args.owns_process = owns_process
+        args.argv = list(argv) if argv is not None else sys.argv[1:]
         return args.func(args)
     except _UsageError as exc:
         print(f"tf1-lstm: error: {exc}", file=sys.stderr)

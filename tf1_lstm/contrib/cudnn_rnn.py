@@ -155,7 +155,7 @@ class CudnnCompatibleGRUCell(v1.nn.rnn_cell.GRUCell):
 
 
 class CudnnUnavailableError(RuntimeError):
-    """A GPU-only class of TF 1.x's ``tf.contrib.cudnn_rnn`` was constructed; the message names the CPU cell."""
+    """A GPU-only class of ``tf.contrib.cudnn_rnn`` was constructed; the message names the CPU cell."""
 
 
 def _gpu_visible() -> bool:
@@ -205,7 +205,7 @@ CUDNN_ONLY: Dict[str, str] = {
 
 
 def _cudnn_only(name: str) -> type:
-    """A stand-in for TF 1.x's GPU-only ``name``: constructing it raises :class:`CudnnUnavailableError`."""
+    """A stand-in for TF 1.x's GPU-only ``name``, raising :class:`CudnnUnavailableError` when built."""
     instead = CUDNN_ONLY[name]
 
     def __init__(self, *args, **kwargs):

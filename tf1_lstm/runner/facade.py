@@ -65,12 +65,6 @@ REPLACEMENTS: Dict[str, str] = {
     "contrib.rnn.NASCell": f"{_NO_REPLACEMENT} (tfa.rnn.NASCell in {_ADDONS})",
     "contrib.rnn": "nothing replaces it in core; tf1_lstm provides the cells listed in "
                    "dir(tf.contrib.rnn)",
-    "contrib.cudnn_rnn.CudnnLSTM": "a CUDA GPU, which this TensorFlow does not see; the "
-                                   "checkpoint-compatible CPU cell is "
-                                   "tf.contrib.cudnn_rnn.CudnnCompatibleLSTMCell",
-    "contrib.cudnn_rnn.CudnnGRU": "a CUDA GPU, which this TensorFlow does not see; the "
-                                  "checkpoint-compatible CPU cell is "
-                                  "tf.contrib.cudnn_rnn.CudnnCompatibleGRUCell",
     "contrib.learn": f"{_NO_REPLACEMENT} (tf.contrib.learn was removed; tf.keras replaces it)",
     "contrib.crf": f"{_NO_REPLACEMENT} (tfa.text.crf in {_ADDONS})",
     "contrib.opt": f"{_NO_REPLACEMENT} (tfa.optimizers in {_ADDONS})",

@@ -206,7 +206,7 @@ def _settings_notes(stored: Any, current: Dict[str, Any]) -> List[str]:
         return ["the capture records no runner settings (made by an older tf1_lstm); this "
                 f"check ran with {current}"]
     notes = []
-    for key in ("mode", "session_config", "numpy_aliases"):
+    for key in ("mode", "session_config", "numpy_aliases", "python_hash_seed"):
         if stored.get(key) != current.get(key):
             notes.append(f"captured with runner {key} {stored.get(key)!r}, checked with "
                          f"{current.get(key)!r}: numbers may differ for that reason alone")

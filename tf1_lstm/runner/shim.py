@@ -54,6 +54,11 @@ In both modes, on entry it
    ``tf.while_loop`` (``DropoutWrapper`` in ``dynamic_rnn``) draw in the same
    order on every run; a script's own ``ConfigProto`` is kept otherwise.
 
+The settings are recorded (:attr:`Runtime.settings`), with the process's
+``PYTHONHASHSEED``, which orders ``list(set(text))``, the classic way TF1
+scripts built their vocabularies (``tf1-lstm run`` fixes it for captures and
+checks by starting the program's process with it).
+
 On exit it closes the sessions the script left open and restores
 ``sys.modules``, ``sys.meta_path``, ``tf.Graph.seed``, ``Session`` and the
 random states.
@@ -62,6 +67,7 @@ random states.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 import weakref
@@ -234,6 +240,15 @@ def _patched(owner, name: str, value) -> Iterator[None]:
         setattr(owner, name, original)
 
 
+def python_hash_seed() -> str:
+    """This process's ``PYTHONHASHSEED``: the order of ``set(str)`` iteration depends on it.
+
+    ``"random"`` when hash randomization is on without a fixed seed.
+    """
+    value = os.environ.get("PYTHONHASHSEED", "random")
+    return "0" if not sys.flags.hash_randomization else value
+
+
 def tf1_behavior(tf) -> None:
     """Switch this process to TF 1.x behaviour (``disable_v2_behavior``), once.
 
@@ -272,7 +287,7 @@ def installed(seed: Optional[int] = None, *, process: bool = False,
         raise ShimError("the TF1 runner is already active; runs do not nest")
     pinned = dict(PINNED_SESSION_CONFIG) if pin_threads else None
     settings = {"mode": "tf1_process" if process else "graph_context", "seed": seed,
-                "session_config": pinned or {}}
+                "session_config": pinned or {}, "python_hash_seed": python_hash_seed()}
     with contextlib.ExitStack() as stack:
         if process:
             tf1_behavior(tf)

@@ -38,7 +38,8 @@ LayerRNNCell = next(c for c in v1.nn.rnn_cell.LSTMCell.__mro__ if c.__name__ == 
 
 
 def _has_gradient(op_type: str) -> bool:
-    from tensorflow.python.framework import ops
+    """Whether TensorFlow (already loaded by ``tfcompat``) has a gradient for ``op_type``."""
+    from tensorflow.python.framework import ops  # the registry has no public accessor
 
     try:
         ops.gradient_registry.lookup(op_type)
@@ -60,7 +61,7 @@ def gru_block(x, h_prev, w_ru, w_c, b_ru, b_c):
 
 
 class GRUBlockCell(LayerRNNCell):
-    """TF 1.x's ``tf.contrib.rnn.GRUBlockCell``: a GRU step with variables ``w_ru``, ``b_ru``, ``w_c``, ``b_c``.
+    """TF 1.x's ``tf.contrib.rnn.GRUBlockCell``: a GRU with ``w_ru``, ``b_ru``, ``w_c``, ``b_c``.
 
     See the module docstring for the equations and how they run.
 
@@ -122,7 +123,7 @@ class GRUBlockCell(LayerRNNCell):
 
 
 class GRUBlockCellV2(GRUBlockCell):
-    """TF 1.x's ``tf.contrib.rnn.GRUBlockCellV2``: ``GRUBlockCell`` with ``GRUCell``'s variable names.
+    """TF 1.x's ``tf.contrib.rnn.GRUBlockCellV2``: ``GRUBlockCell`` with ``GRUCell``'s names.
 
     ``gates/kernel`` ``(I + H, 2H)``, ``gates/bias`` ``(2H,)``,
     ``candidate/kernel`` ``(I + H, H)``, ``candidate/bias`` ``(H,)``.

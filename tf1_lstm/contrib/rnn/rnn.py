@@ -1,11 +1,12 @@
-"""TF 1.x's ``tensorflow/contrib/rnn/python/ops/rnn.py``: stacked bidirectional RNNs (Graves et al. 2013).
+"""TF 1.x's ``tensorflow/contrib/rnn/python/ops/rnn.py``: stacked bidirectional RNNs.
 
-Layer ``k`` runs a forward and a backward cell over the whole sequence, and
-its depth-concatenated outputs are layer ``k + 1``'s input::
+As in Graves et al. 2013, layer ``k`` runs a forward and a backward cell over
+the whole sequence, and its depth-concatenated outputs are layer ``k + 1``'s
+input::
 
     y_0 = x
     y_fw, y_bw = fw_k(y_k), bw_k(y_k)        # bw_k reads each sequence backwards
-    y_{k+1} = concat([y_fw, y_bw], -1)       # (B, T, H_fw_k + H_bw_k) per step
+    y_{k+1} = concat([y_fw, y_bw], -1)       # (B, T, H_fw + H_bw) of layer k
 
 The result is ``(outputs, states_fw, states_bw)``: the last layer's
 concatenated outputs, and tuples of each layer's final forward and backward
@@ -56,7 +57,7 @@ def _initial(states, k: int):
 def stack_bidirectional_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None,
                             initial_states_bw=None, dtype=None, sequence_length=None,
                             scope=None):
-    """Stacked bidirectional RNN over a list of ``T`` inputs ``(B, I)`` (``static_bidirectional_rnn`` per layer).
+    """Stacked bidirectional RNN over ``T`` inputs ``(B, I)``: ``static_bidirectional_rnn`` per layer.
 
     Args:
       cells_fw, cells_bw: lists of cells, one per layer and direction.
@@ -95,7 +96,7 @@ def stack_bidirectional_dynamic_rnn(cells_fw, cells_bw, inputs, initial_states_f
                                     initial_states_bw=None, dtype=None, sequence_length=None,
                                     parallel_iterations=None, time_major=False, scope=None,
                                     swap_memory=False):
-    """Stacked bidirectional RNN over ``(B, T, I)`` (``bidirectional_dynamic_rnn`` per layer).
+    """Stacked bidirectional RNN over ``(B, T, I)``: ``bidirectional_dynamic_rnn`` per layer.
 
     Args:
       cells_fw, cells_bw: lists of cells, one per layer and direction.

@@ -1,4 +1,4 @@
-"""TF 1.x's ``tensorflow/contrib/rnn/python/ops/rnn_cell.py``: the layer-norm LSTM, highway and attention wrappers.
+"""TF 1.x's ``tensorflow/contrib/rnn/python/ops/rnn_cell.py``: layer-norm LSTM, highway, attention, ...
 
 Variables keep TF 1.x's names, so TF1 checkpoints restore. Shapes: ``B``
 batch, ``I`` input depth, ``H`` units, ``L`` attention length (``attn_length``),
@@ -116,8 +116,10 @@ first layer projects ``x`` to ``H`` with ``num_in_proj``)::
     h = g_h * h_prev + (1 - g_h) * tanh(z_h)              # the state, through time
     y = g_y * x + (1 - g_y) * y_activation(z_y)           # the output, through depth
 
-  Variables ``kernel`` ``(2H, 4H)`` and ``bias`` (UGRNN: ``(I + H, 2H)``),
-  biases zeros; both cells apply ``initializer`` to their kernels.
+  Variables: UGRNN ``kernel`` ``(I + H, 2H)``, ``bias`` ``(2H,)``; +RNN
+  ``kernel`` ``(2H, 4H)``, ``bias`` ``(4H,)`` and, projecting,
+  ``in_projection/kernel`` ``(I, H)``, ``in_projection/bias`` ``(H,)``. The
+  biases start at zero; both cells apply ``initializer`` to their kernels.
 
 Not provided (TF 1.x had them here too): ``TimeFreqLSTMCell``,
 ``GridLSTMCell``, ``BidirectionalGridLSTMCell``, ``NASCell``,
@@ -130,7 +132,7 @@ Not provided (TF 1.x had them here too): ``TimeFreqLSTMCell``,
 from __future__ import annotations
 
 from ... import tfcompat
-from .core_rnn_cell import linear
+from .core_rnn_cell import is_cell, linear
 
 tf = tfcompat.load()
 v1 = tf.compat.v1
@@ -149,12 +151,6 @@ def _depth(tensor, what: str) -> int:
         raise ValueError(f"{what}: the last dimension of {tensor.name} must be known, "
                          f"saw shape {tensor.get_shape()}")
     return depth
-
-
-def _is_cell(cell) -> bool:
-    """What TF 1.x accepted as a cell: ``output_size``, ``state_size``, ``zero_state``, callable."""
-    return all(hasattr(cell, a) for a in ("output_size", "state_size", "zero_state")) and \
-        callable(cell)
 
 
 def layer_norm(z, scope: str, gain: float, shift: float):
@@ -179,7 +175,7 @@ def layer_norm(z, scope: str, gain: float, shift: float):
 
 
 class LayerNormBasicLSTMCell(RNNCell):
-    """TF 1.x's ``tf.contrib.rnn.LayerNormBasicLSTMCell``: a basic LSTM with layer norm and recurrent dropout.
+    """TF 1.x's ``tf.contrib.rnn.LayerNormBasicLSTMCell``: LSTM with layer norm, recurrent dropout.
 
     See the module docstring for the equations and variables.
 
@@ -254,7 +250,7 @@ class LayerNormBasicLSTMCell(RNNCell):
 
 
 class HighwayWrapper(RNNCell):
-    """TF 1.x's ``tf.contrib.rnn.HighwayWrapper``: a highway connection from a cell's input to its output.
+    """TF 1.x's ``tf.contrib.rnn.HighwayWrapper``: a highway from a cell's input to its output.
 
     See the module docstring for the equations and variables. The state is the
     wrapped cell's, untouched.
@@ -315,7 +311,7 @@ class HighwayWrapper(RNNCell):
 
 
 class AttentionCellWrapper(RNNCell):
-    """TF 1.x's ``tf.contrib.rnn.AttentionCellWrapper``: a cell attending over its last ``attn_length`` outputs.
+    """TF 1.x's ``tf.contrib.rnn.AttentionCellWrapper``: attention over the last ``L`` outputs.
 
     See the module docstring for the equations, the state and the variables.
 
@@ -339,7 +335,7 @@ class AttentionCellWrapper(RNNCell):
     def __init__(self, cell, attn_length: int, attn_size=None, attn_vec_size=None,
                  input_size=None, state_is_tuple: bool = True, reuse=None):
         super().__init__(_reuse=reuse)
-        if not _is_cell(cell):
+        if not is_cell(cell):
             raise TypeError(f"The parameter cell is not RNNCell: {cell!r} needs output_size, "
                             f"state_size, zero_state and to be callable")
         if tf.nest.is_nested(cell.state_size) and not state_is_tuple:
@@ -414,7 +410,7 @@ class AttentionCellWrapper(RNNCell):
 
 
 def _sharded(name: str, shape, dtype, num_shards: int):
-    """``name`` ``shape`` stored as ``num_shards`` row blocks ``<name>_0``, ``<name>_1``, ... (concatenated).
+    """A ``shape`` variable stored as ``num_shards`` row blocks ``<name>_0``, ``<name>_1``, ...
 
     TF 1.x's ``_get_concat_variable``: the first ``rows % num_shards`` blocks
     have one row more; one block is returned as the variable itself.
@@ -429,7 +425,7 @@ def _sharded(name: str, shape, dtype, num_shards: int):
 
 
 class CoupledInputForgetGateLSTMCell(RNNCell):
-    """TF 1.x's ``tf.contrib.rnn.CoupledInputForgetGateLSTMCell``: an LSTM whose input gate is ``1 - f``.
+    """TF 1.x's ``tf.contrib.rnn.CoupledInputForgetGateLSTMCell``: input gate ``1 - f``.
 
     See the module docstring for the equations and variables.
 
@@ -523,7 +519,7 @@ class CoupledInputForgetGateLSTMCell(RNNCell):
 
 
 class GLSTMCell(RNNCell):
-    """TF 1.x's ``tf.contrib.rnn.GLSTMCell``: a group LSTM of ``number_of_groups`` independent blocks.
+    """TF 1.x's ``tf.contrib.rnn.GLSTMCell``: an LSTM of ``number_of_groups`` independent blocks.
 
     See the module docstring for the equations and variables; with one group
     it computes ``LSTMCell``'s equations.
@@ -658,7 +654,7 @@ class IndyLSTMCell(LayerRNNCell):
 
 
 class UGRNNCell(RNNCell):
-    """TF 1.x's ``tf.contrib.rnn.UGRNNCell``: one update gate between the old state and a new candidate.
+    """TF 1.x's ``tf.contrib.rnn.UGRNNCell``: one gate between the old state and a candidate.
 
     See the module docstring for the equations and variables.
 
@@ -696,7 +692,7 @@ class UGRNNCell(RNNCell):
 
 
 class IntersectionRNNCell(RNNCell):
-    """TF 1.x's ``tf.contrib.rnn.IntersectionRNNCell``: gated paths through time (state) and depth (output).
+    """TF 1.x's ``tf.contrib.rnn.IntersectionRNNCell``: gated paths through time and depth.
 
     See the module docstring for the equations and variables. Inputs must
     have depth ``H``, unless ``num_in_proj`` is set (a stack's first layer).
