@@ -38,9 +38,11 @@ def _quiet_tensorflow() -> None:
 
     warnings.filterwarnings("ignore", message=r".*is deprecated.*")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    from . import tfcompat
+    from . import startup_log, tfcompat
 
-    tf = tfcompat.load()
+    with startup_log.held():  # TensorFlow's C++ start-up lines, unless TF1_LSTM_TF_LOG=1
+        tf = tfcompat.load()
+        tf.config.list_physical_devices()  # the device probe logs its "no GPU" lines now
     tf.get_logger().setLevel(logging.ERROR)
 
 
@@ -309,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .engines import ENGINES
 
     parser = _Parser(prog="tf1-lstm", description=__doc__.splitlines()[0])
+    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's C++ start-up "
+                        "log (oneDNN, CUDA probing), which is held back by default; also "
+                        "TF1_LSTM_TF_LOG=1")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("list", help="list the cases")
@@ -423,6 +428,10 @@ def main(argv: Optional[Sequence[str]] = None, *, owns_process: bool = False) ->
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
         args.owns_process = owns_process
+        if args.verbose:
+            from . import startup_log
+
+            os.environ[startup_log.ENV] = "1"
         args.argv = list(argv) if argv is not None else sys.argv[1:]
         return args.func(args)
     except _UsageError as exc:
