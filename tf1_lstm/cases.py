@@ -134,15 +134,27 @@ def _option_cases() -> List[CaseSpec]:
     return explicit + seeded
 
 
+# Significant digits kept of a rescaling factor computed with LAPACK: np.linalg.eigvals'
+# last bits depend on the OpenBLAS kernel (measured: 4 ulp between SkylakeX and Haswell),
+# and goldens must be the same bytes on every machine.
+_FACTOR_DIGITS = 9
+
+
 def _with_recurrent_radius(spec: CaseSpec, radius: float) -> CaseSpec:
-    """Rescale each recurrent block of every kernel (rows ``I:``) to spectral radius ``radius``."""
+    """Rescale each recurrent block of every kernel (rows ``I:``) to spectral radius ``radius``.
+
+    The factor ``radius / rho(block)`` is rounded to :data:`_FACTOR_DIGITS`
+    significant digits, so the weights do not depend on which BLAS kernel
+    computed the eigenvalues (the radius is then ``radius`` to 1e-9).
+    """
     weights = dict(spec.weights)
     for name, info in naming.layout(spec).items():
         if info.role.endswith("kernel") and info.layer >= 0 and "projection" not in info.role:
             kernel = weights[name].copy()
             depth = info.shape[0] - spec.cells[info.layer].num_units
             for block in np.split(kernel[depth:], info.shape[1] // (info.shape[0] - depth), axis=1):
-                block *= radius / np.max(np.abs(np.linalg.eigvals(block)))
+                rho = float(np.max(np.abs(np.linalg.eigvals(block))))
+                block *= float(f"{radius / rho:.{_FACTOR_DIGITS}g}")
             weights[name] = kernel
     return spec.replace(weights=weights)
 
