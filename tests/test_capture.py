@@ -92,6 +92,19 @@ def test_fetch_structures_become_paths():
         "indices", "values", "dense_shape"]
 
 
+def test_a_dict_keyed_by_objects_gets_the_same_paths_in_every_process():
+    # MonitoredSession fetches {"caller": ..., hook: ...}: a hook's repr holds its address
+    class StepCounterHook:
+        pass
+
+    hooks = [StepCounterHook(), StepCounterHook()]
+    fetches = {"caller": "loss:0", hooks[0]: "step:0", hooks[1]: "step:0"}
+    values = {"caller": 1.5, hooks[0]: 3, hooks[1]: 3}
+    paths = [p for p, _, _ in cap._leaves(fetches, values)]
+    assert paths == ["caller", "StepCounterHook#1", "StepCounterHook#2"]
+    assert not any("0x" in p for p in paths)
+
+
 def test_feeds_record_names_and_shapes_even_for_nested_state_feeds():
     class T:
         def __init__(self, name):
@@ -173,8 +186,13 @@ def test_capture_files_are_goldens_with_a_call_index(tmp_path):
     assert sorted(arrays) == ["call/0000/fetch/0", "call/0001/fetch/0"]
     assert meta["kind"] == "session_run_capture" and meta["script"] == "s.py"
     assert meta["seed"] == 3 and meta["args"] == ["--x"]
-    assert meta["calls"][0]["fetches"][1] == {"key": "call/0000/fetch/1", "path": "1",
-                                              "name": "t1:0", "kind": "none"}
+    index = meta["index"]
+    assert index["signatures"][0]["fetches"] == [
+        {"path": "0", "name": "t0:0", "kind": "array", "dtype": "float32"},
+        {"path": "1", "name": "t1:0", "kind": "none"}]
+    assert index["groups"][0] == {"signature": 0, "calls": 1, "shapes": [[2, 4], None],
+                                  "arrays": ["call/0000/fetch/0", None]}
+    assert index["sequence"] == "0,1"
     assert meta["tolerances"] == {"call/0000/fetch/0": [1e-5, 1e-6], "call/0001/fetch/0": [0, 0]}
     assert "versions" in meta and "platform" in meta
     path = tmp_path / "c.npz"
@@ -206,7 +224,7 @@ def test_an_index_that_disagrees_with_the_arrays_is_refused(tmp_path):
     golden.save(path, {**arrays, "stray": np.ones(1)}, meta)
     with pytest.raises(golden.GoldenError, match=r"arrays not in the call index: \['stray'\]"):
         cap.from_golden(golden.load(path))
-    golden.save(path, arrays, {**meta, "calls": [{"fetches": "bad"}]})
+    golden.save(path, arrays, {**meta, "index": {**meta["index"], "groups": [{"calls": "bad"}]}})
     with pytest.raises(golden.GoldenError, match="malformed call index"):
         cap.from_golden(golden.load(path))
 
@@ -297,9 +315,9 @@ def test_capture_then_check_passes_and_writes_nothing_else(toy, tmp_path, capsys
     capture = tmp_path / "toy.npz"
     assert run_cli(toy, "--capture", capture) == 0
     assert "toy.py: captured 2 Session.run calls (2 arrays, seed 0)" in capsys.readouterr().err
-    meta = golden.load(capture).meta
-    assert meta["command"] == "tf1-lstm run toy.py --seed 0 --capture toy.npz"
-    assert meta["calls"][1]["feeds"] == [{"name": "x:0", "shape": [2, 3]}]
+    gold = golden.load(capture)
+    assert gold.meta["command"] == "tf1-lstm run toy.py --seed 0 --capture toy.npz"
+    assert cap.from_golden(gold)[1].feeds == [{"name": "x:0", "shape": [2, 3]}]
     assert run_cli(toy, "--check", capture) == 0
     captured = capsys.readouterr()
     assert captured.out == "(2, 4)\n"  # the script's own output, on stdout
@@ -358,7 +376,9 @@ def test_a_failing_script_writes_nothing(toy, tmp_path, capsys):
     assert run_cli(toy, "--capture", capture) == 0
     before = capture.read_bytes()
     assert run_cli(toy, "--check", capture, "--", "--fail") == 3
-    assert "raised RuntimeError: boom after the Session.run calls" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "RuntimeError: boom after the Session.run calls" in err
+    assert "toy.py raised (traceback above); nothing was written to" in err
     assert capture.read_bytes() == before
     assert not (tmp_path / "toy.obtained.npz").exists()
 
@@ -370,7 +390,7 @@ def test_bad_capture_files_are_refused_before_the_script_runs(toy, tmp_path, cap
     assert run_cli(toy, "--capture", capture) == 0
     capsys.readouterr()
     cases = [
-        ([other, "--check", capture], r"toy\.npz: captured from script 'toy\.py', not 'other\.py'"),
+        ([other, "--check", capture], r"toy\.npz: captured from 'toy\.py', not 'other\.py'"),
         ([toy, "--check", tmp_path / "missing.npz"], r"missing\.npz: golden file is missing; "
                                                      r"make it with: tf1-lstm run toy\.py"),
         ([toy, "--check", capture, "--seed", "1"], r"captured with --seed 0; check it with the "
@@ -409,7 +429,7 @@ def test_a_capture_never_overwrites_the_script_or_another_file(toy, tmp_path, ca
     cases = [
         (toy, r"toy\.py: a capture file ends in \.npz"),
         (tmp_path / "notes.txt", r"notes\.txt: a capture file ends in \.npz"),
-        (toy_alias, r"toy\.npz: is the script toy\.py itself"),
+        (toy_alias, r"toy\.npz: is the program toy\.py itself"),
         (golden_copy / "stacked.npz", r"stacked\.npz: refusing to overwrite the golden of case "
                                       r"'stacked' with a capture of toy\.py"),
         (data, r"data\.npz: refusing to overwrite a file that is not a tf1_lstm capture"),
@@ -478,20 +498,19 @@ def test_the_seed_cells_capture_six_calls(tmp_path, capsys):
     assert extractor.main([str(SEED_DOC), "-o", str(cells)]) == 0
     capture = tmp_path / "seed.npz"
     assert run_script(cells, seed=0, capture=capture).calls == 6
-    gold = golden.load(capture)
-    kinds = [[(f["path"], f["kind"], f.get("shape")) for f in c["fetches"]]
-             for c in gold.meta["calls"]]
+    calls = cap.from_golden(golden.load(capture))
+    kinds = [[(f.path, f.kind, f.shape) for f in c.fetches] for c in calls]
     assert kinds == [
-        [("", "array", [1, 6])],                          # print(sess.run(input_data))
+        [("", "array", (1, 6))],                          # print(sess.run(input_data))
         [("", "none", None)],                             # sess.run(global_variables_initializer())
-        [("c", "array", [1, 4]), ("h", "array", [1, 4])],  # print(sess.run(state_new))
-        [("", "array", [1, 4])],                          # print(sess.run(output))
+        [("c", "array", (1, 4)), ("h", "array", (1, 4))],  # print(sess.run(state_new))
+        [("", "array", (1, 4))],                          # print(sess.run(output))
         [("", "none", None)],
-        [("", "array", [2, 3, 5])],                       # sess.run(output, feed_dict=...)
+        [("", "array", (2, 3, 5))],                       # sess.run(output, feed_dict=...)
     ]
-    assert gold.meta["calls"][5]["feeds"] == [{"name": "Placeholder:0", "shape": [2, 3, 6]}]
-    assert gold.meta["calls"][2]["caller"] == "<In [28]>:5"
-    np.testing.assert_array_equal(gold.arrays["call/0002/fetch/h"], gold.arrays["call/0003/fetch"])
+    assert calls[5].feeds == [{"name": "Placeholder:0", "shape": [2, 3, 6]}]
+    assert calls[2].caller == "<In [28]>:5"
+    np.testing.assert_array_equal(calls[2].fetches[1].value, calls[3].fetches[0].value)
     assert run_script(cells, check=capture).status == "ok"
     capsys.readouterr()
 
@@ -500,12 +519,12 @@ def test_char_lstm_sampling_loop_replays_call_by_call(tmp_path, capsys):
     script = LEGACY / "char_lstm_sample.py"
     capture = tmp_path / "char.npz"
     assert run_cli(script, "--seed", "5", "--capture", capture, "--", "--length", "8") == 0
-    meta = golden.load(capture).meta
+    calls = cap.from_golden(golden.load(capture))
     # init, 3 training steps, zero state, 4 prime characters, 8 samples
-    assert len(meta["calls"]) == 1 + 3 + 1 + 4 + 8
-    last = meta["calls"][-1]
-    assert [f["path"] for f in last["fetches"]] == ["0", "1/0/c", "1/0/h", "1/1/c", "1/1/h"]
-    assert {f["name"] for f in last["feeds"]} >= {"model_1/Placeholder:0"}
+    assert len(calls) == 1 + 3 + 1 + 4 + 8
+    last = calls[-1]
+    assert [f.path for f in last.fetches] == ["0", "1/0/c", "1/0/h", "1/1/c", "1/1/h"]
+    assert {f["name"] for f in last.feeds} >= {"model_1/Placeholder:0"}
     assert run_cli(script, "--check", capture, "--", "--length", "8") == 0
     text = capsys.readouterr().out
     assert run_cli(script, "--check", capture, "--", "--length", "9") == 2
@@ -515,13 +534,16 @@ def test_char_lstm_sampling_loop_replays_call_by_call(tmp_path, capsys):
 
 @pytest.mark.subprocess
 def test_the_classifier_captured_here_replays_in_a_fresh_process(tmp_path, capsys):
-    """Seeding, Saver and tf-slim: a capture made in this process holds in a fresh one."""
+    """Seeding, Saver and tf-slim: a capture made in one process holds in a fresh one."""
     script = LEGACY / "lstm_classifier.py"
     capture = tmp_path / "clf.npz"
-    assert main(["run", str(script), "--seed", "2", "--capture", str(capture), "--",
-                 "--steps", "3", "--logdir", str(tmp_path / "first")]) == 0
-    made = capsys.readouterr().out
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    captured = subprocess.run(
+        [sys.executable, "-m", "tf1_lstm", "run", str(script), "--seed", "2", "--capture",
+         str(capture), "--", "--steps", "3", "--logdir", str(tmp_path / "first")],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert captured.returncode == 0, captured.stderr
+    made = captured.stdout
     checked = subprocess.run(
         [sys.executable, "-m", "tf1_lstm", "run", str(script), "--check", str(capture), "--",
          "--steps", "3", "--logdir", str(tmp_path / "second")],
@@ -529,12 +551,12 @@ def test_the_classifier_captured_here_replays_in_a_fresh_process(tmp_path, capsy
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout == made and "step 2: loss" in made
     assert "OK (6 Session.run calls" in checked.stderr
-    meta = golden.load(capture).meta
+    gold = golden.load(capture)
     # Saver: the global step and the save op for save(), the restore op for restore()
-    assert meta["skipped_calls"] == {"checkpoint": 3, "other_threads": 0}
-    assert meta["seed"] == 2
-    assert meta["calls"][1]["fetches"][0] == {"key": "call/0001/fetch/0", "kind": "none",
-                                              "name": "Adam", "path": "0"}
+    assert gold.meta["skipped_calls"] == {"checkpoint": 3, "other_threads": 0}
+    assert gold.meta["seed"] == 2
+    train_op = cap.from_golden(gold)[1].fetches[0]
+    assert (train_op.path, train_op.name, train_op.kind) == ("0", "Adam", "none")
     assert (tmp_path / "second").is_dir()
     # The same capture in this process, with another model size: every value differs.
     assert main(["run", str(script), "--check", str(capture), "--", "--steps", "3",
