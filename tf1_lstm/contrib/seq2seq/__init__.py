@@ -1,4 +1,4 @@
-"""TF 1.x's ``tf.contrib.seq2seq``: dynamic decoders, attention and beam search, over ``tf.compat.v1``.
+"""TF 1.x's ``tf.contrib.seq2seq``: dynamic decoders, attention and beam search, on tf.compat.v1.
 
 One module per file of TF 1.15's ``tensorflow/contrib/seq2seq/python/ops/``,
 with the same public names, signatures, defaults and variable names:

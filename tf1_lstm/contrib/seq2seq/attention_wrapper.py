@@ -1,4 +1,4 @@
-"""TF 1.x's ``tensorflow/contrib/seq2seq/python/ops/attention_wrapper.py``: attention for RNN decoders.
+"""TF 1.x's ``tensorflow/contrib/seq2seq/python/ops/attention_wrapper.py``: decoder attention.
 
 An attention mechanism holds the ``memory`` (encoder outputs ``(B, M, D)``)
 as ``values`` (zeroed past ``memory_sequence_length``) and ``keys =
@@ -221,7 +221,7 @@ def _luong_score(query, keys, scale):
 
 
 def _bahdanau_score(processed_query, keys, normalize):
-    """``sum(v * tanh(keys + q), -1)``, with weight-normalized ``v`` and bias ``b`` if ``normalize``."""
+    """``sum(v * tanh(keys + q), -1)``; with ``normalize``, a normalized ``v`` and a bias ``b``."""
     dtype = processed_query.dtype
     num_units = _static_or_dynamic(keys, 2)
     processed_query = tf.expand_dims(processed_query, 1)  # (B, 1, U)
@@ -268,7 +268,7 @@ class LuongAttention(_BaseAttentionMechanism):
         self._name = name
 
     def __call__(self, query, state):
-        """Returns ``(alignments, next_state)``, both ``(B, M)``; ``state`` is the previous alignments."""
+        """``(alignments, next_state)``, both ``(B, M)``; ``state`` is the previous alignments."""
         with v1.variable_scope(None, "luong_attention", [query]):
             attention_g = None
             if self._scale:
@@ -312,7 +312,7 @@ class BahdanauAttention(_BaseAttentionMechanism):
         self._name = name
 
     def __call__(self, query, state):
-        """Returns ``(alignments, next_state)``, both ``(B, M)``; ``state`` is the previous alignments."""
+        """``(alignments, next_state)``, both ``(B, M)``; ``state`` is the previous alignments."""
         with v1.variable_scope(None, "bahdanau_attention", [query]):
             processed_query = self.query_layer(query) if self.query_layer else query
             score = _bahdanau_score(processed_query, self._keys, self._normalize)
@@ -321,7 +321,7 @@ class BahdanauAttention(_BaseAttentionMechanism):
 
 
 def safe_cumprod(x, *args, **kwargs):
-    """``cumprod`` computed as ``exp(cumsum(log(clip(x, tiny, 1))))``; arguments as ``tf.cumsum``."""
+    """``cumprod`` as ``exp(cumsum(log(clip(x, tiny, 1))))``; arguments as ``tf.cumsum``."""
     with v1.name_scope(None, "SafeCumprod", [x]):
         x = tf.convert_to_tensor(x, name="x")
         tiny = np.finfo(x.dtype.as_numpy_dtype).tiny
@@ -370,7 +370,7 @@ def monotonic_attention(p_choose_i, previous_attention, mode):
 
 
 def _monotonic_probability_fn(score, previous_alignments, sigmoid_noise, mode, seed=None):
-    """Noisy sigmoid (or, in ``"hard"`` mode, a step) of the score, then :func:`monotonic_attention`."""
+    """Noisy sigmoid (``"hard"`` mode: a step) of the score, then :func:`monotonic_attention`."""
     if sigmoid_noise > 0:
         score += sigmoid_noise * v1.random_normal(tf.shape(score), dtype=score.dtype, seed=seed)
     if mode == "hard":
@@ -390,7 +390,7 @@ class _BaseMonotonicAttentionMechanism(_BaseAttentionMechanism):
 
 
 class BahdanauMonotonicAttention(_BaseMonotonicAttentionMechanism):
-    """Bahdanau scores plus ``attention_score_bias``, made monotonic (see :func:`monotonic_attention`).
+    """Bahdanau scores plus ``attention_score_bias``, made monotonic (:func:`monotonic_attention`).
 
     Args are those of :class:`BahdanauAttention` (without ``probability_fn``), plus
     ``sigmoid_noise`` (std of the pre-sigmoid noise), ``sigmoid_noise_seed``,
@@ -429,7 +429,7 @@ class BahdanauMonotonicAttention(_BaseMonotonicAttentionMechanism):
 
 
 class LuongMonotonicAttention(_BaseMonotonicAttentionMechanism):
-    """Luong scores plus ``attention_score_bias``, made monotonic (see :func:`monotonic_attention`).
+    """Luong scores plus ``attention_score_bias``, made monotonic (:func:`monotonic_attention`).
 
     Args are those of :class:`LuongAttention` (without ``probability_fn``), plus
     ``sigmoid_noise``, ``sigmoid_noise_seed``, ``score_bias_init`` and ``mode``.
@@ -564,7 +564,8 @@ class AttentionWrapper(RNNCell):
             attention_mechanisms = (attention_mechanism,)
 
         if cell_input_fn is None:
-            cell_input_fn = lambda inputs, attention: tf.concat([inputs, attention], -1)  # noqa: E731
+            def cell_input_fn(inputs, attention):
+                return tf.concat([inputs, attention], -1)
         elif not callable(cell_input_fn):
             raise TypeError(f"cell_input_fn must be callable, saw type: "
                             f"{type(cell_input_fn).__name__}")
@@ -640,7 +641,7 @@ class AttentionWrapper(RNNCell):
 
     @property
     def state_size(self):
-        """An :class:`AttentionWrapperState` of sizes (``time`` is a scalar, ``TensorShape([])``)."""
+        """An :class:`AttentionWrapperState` of sizes (``time``: ``TensorShape([])``)."""
         return AttentionWrapperState(
             cell_state=self._cell.state_size,
             time=tf.TensorShape([]),

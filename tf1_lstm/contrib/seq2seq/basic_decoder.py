@@ -18,6 +18,7 @@ import collections
 
 from ... import tfcompat
 from . import decoder
+from .decoder import _check_cell, _is_layer
 from .helper import Helper
 
 tf = tfcompat.load()
@@ -47,10 +48,10 @@ class BasicDecoder(decoder.Decoder):
     """
 
     def __init__(self, cell, helper, initial_state, output_layer=None):
-        decoder._check_cell("cell", cell)  # pylint: disable=protected-access
+        _check_cell("cell", cell)
         if not isinstance(helper, Helper):
             raise TypeError(f"helper must be a Helper, received: {type(helper)}")
-        if output_layer is not None and not decoder._is_layer(output_layer):  # pylint: disable=protected-access
+        if output_layer is not None and not _is_layer(output_layer):
             raise TypeError(f"output_layer must be a Layer, received: {type(output_layer)}")
         self._cell = cell
         self._helper = helper

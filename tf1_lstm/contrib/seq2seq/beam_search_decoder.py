@@ -32,6 +32,7 @@ import numpy as np
 
 from ... import tfcompat
 from . import decoder
+from .decoder import _as_shape, _check_cell, _is_layer
 from .attention_wrapper import AttentionWrapperState
 from .beam_search_ops import gather_tree
 
@@ -49,7 +50,7 @@ class BeamSearchDecoderState(collections.namedtuple(
         "BeamSearchDecoderState",
         ("cell_state", "log_probs", "finished", "lengths", "accumulated_attention_probs"))):
     """``cell_state`` ``(B, K, ...)``, ``log_probs`` ``(B, K)``, ``finished`` ``(B, K)``, int64
-    ``lengths`` ``(B, K)``, and ``accumulated_attention_probs`` (``()`` without coverage penalty)."""
+    ``lengths`` ``(B, K)``, ``accumulated_attention_probs`` (``()`` without coverage penalty)."""
 
 
 class BeamSearchDecoderOutput(collections.namedtuple(
@@ -155,7 +156,7 @@ def _length_penalty(sequence_lengths, penalty_factor):
     if static is not None and static == 0:
         return 1.0
     return tf.math.divide((5.0 + tf.cast(sequence_lengths, tf.float32)) ** penalty_factor,
-                          (5.0 + 2.0) ** penalty_factor)
+                          (5.0 + 1.0) ** penalty_factor)
 
 
 def _attention_probs_from_state(state):
@@ -305,8 +306,8 @@ class BeamSearchDecoder(decoder.Decoder):
     def __init__(self, cell, embedding, start_tokens, end_token, initial_state, beam_width,
                  output_layer=None, length_penalty_weight=0.0, coverage_penalty_weight=0.0,
                  reorder_tensor_arrays=True):
-        decoder._check_cell("cell", cell)  # pylint: disable=protected-access
-        if output_layer is not None and not decoder._is_layer(output_layer):  # pylint: disable=protected-access
+        _check_cell("cell", cell)
+        if output_layer is not None and not _is_layer(output_layer):
             raise TypeError(f"output_layer must be a Layer, received: {type(output_layer)}")
         self._cell = cell
         self._output_layer = output_layer
@@ -398,7 +399,7 @@ class BeamSearchDecoder(decoder.Decoder):
 
     def _merge_batch_beams(self, t, s=None):
         """``(B, K, ...)`` -> ``(B * K, ...)``."""
-        s = decoder._as_shape(s)  # pylint: disable=protected-access
+        s = _as_shape(s)
         static_batch = tf.get_static_value(self._batch_size)
         merged = tf.reshape(t, tf.concat(([self._batch_size * self._beam_width],
                                           tf.shape(t)[2:]), 0))
@@ -412,7 +413,7 @@ class BeamSearchDecoder(decoder.Decoder):
         Raises:
           ValueError: the result cannot be ``(B, K, s)`` (statically).
         """
-        s = decoder._as_shape(s)  # pylint: disable=protected-access
+        s = _as_shape(s)
         split = tf.reshape(t, tf.concat(([self._batch_size, self._beam_width], tf.shape(t)[1:]),
                                         0))
         expected = tf.TensorShape([tf.get_static_value(self._batch_size),
@@ -439,7 +440,7 @@ class BeamSearchDecoder(decoder.Decoder):
         return self._merge_batch_beams(t, s) if t.shape.ndims >= 2 else t
 
     def _maybe_sort_array_beams(self, t, parent_ids, sequence_length):
-        """A TensorArray ``(T, B * K, ...)`` in the state, stacked and reordered by the final beams."""
+        """A TensorArray ``(T, B * K, ...)`` of the state, stacked, reordered by the final beams."""
         if not isinstance(t, tf.TensorArray):
             return t
         element_shape = t.element_shape
@@ -451,7 +452,7 @@ class BeamSearchDecoder(decoder.Decoder):
             return t
         static_batch = tf.get_static_value(self._batch_size)
         first = tf.compat.dimension_value(element_shape[0])
-        if static_batch is not None and first is not None and first != static_batch * self._beam_width:
+        if None not in (static_batch, first) and first != static_batch * self._beam_width:
             _LOG.warning("TensorArray reordering expects elements to have batch_size * "
                          "beam_width rows, saw shape %s; it is left unsorted.", element_shape)
             return t
@@ -466,7 +467,7 @@ class BeamSearchDecoder(decoder.Decoder):
             return gather_tree_from_array(stacked, parent_ids, sequence_length)
 
     def step(self, time, inputs, state, name=None):
-        """One step: ``(BeamSearchDecoderOutput, BeamSearchDecoderState, next_inputs, finished)``."""
+        """One step: ``(BeamSearchDecoderOutput, BeamSearchDecoderState, next_inputs, done)``."""
         with v1.name_scope(name, "BeamSearchDecoderStep", (time, inputs, state)):
             cell_state = state.cell_state
             inputs = nest.map_structure(lambda inp: self._merge_batch_beams(inp, s=inp.shape[2:]),

@@ -1,4 +1,4 @@
-"""TF 1.x's ``tensorflow/contrib/seq2seq/python/ops/decoder.py``: ``Decoder`` and ``dynamic_decode``.
+"""TF 1.x's ``tensorflow/contrib/seq2seq/python/ops/decoder.py``: ``Decoder``, ``dynamic_decode``.
 
 ``dynamic_decode`` runs one ``tf.compat.v1.while_loop`` in the variable scope
 ``decoder`` (or ``scope``): ``decoder.initialize()`` once, then
@@ -58,7 +58,8 @@ def _zero_state_tensors(size, batch_size, dtype):
     def zeros(s, d):
         shape = _as_shape(s)
         if shape.is_fully_defined():
-            dims = tf.concat([tf.reshape(batch_size, [1]), tf.constant(shape.as_list(), tf.int32)], 0)
+            dims = tf.concat([tf.reshape(batch_size, [1]),
+                              tf.constant(shape.as_list(), tf.int32)], 0)
         else:
             dims = tf.concat([tf.reshape(batch_size, [1]),
                               tf.reshape(tf.cast(s, tf.int32), [-1])], 0)
@@ -84,7 +85,7 @@ def _is_layer(obj) -> bool:
 
 
 def _check_cell(name, cell):
-    """Raises ``TypeError`` unless ``cell`` looks like an RNN cell (TF 1.x's ``assert_like_rnncell``)."""
+    """``TypeError`` unless ``cell`` looks like an RNN cell (TF 1.x's ``assert_like_rnncell``)."""
     problems = [f"'{attr}' property is missing" for attr in ("output_size", "state_size")
                 if not hasattr(cell, attr)]
     if not (hasattr(cell, "zero_state") or hasattr(cell, "get_initial_state")):
@@ -145,7 +146,7 @@ class Decoder(abc.ABC):
 
     @abc.abstractmethod
     def step(self, time, inputs, state, name=None):
-        """One step at ``time`` (scalar int32): returns ``(outputs, next_state, next_inputs, finished)``."""
+        """One step at ``time`` (scalar int32): ``(outputs, next_state, next_inputs, finished)``."""
         raise NotImplementedError
 
     def finalize(self, outputs, final_state, sequence_lengths):

@@ -5,17 +5,17 @@ first inputs and which entries start finished (``initialize``), the ids to
 emit from a step's outputs (``sample``), and the next inputs and finished
 flags (``next_inputs``).
 
-=================================  =========================================  ==========================
-helper                             sample_id                                  next input
-=================================  =========================================  ==========================
-``TrainingHelper``                 ``argmax(outputs)``                        ``inputs[:, t + 1]``
-``GreedyEmbeddingHelper``          ``argmax(outputs)``                        ``embed(sample_id)``
-``SampleEmbeddingHelper``          a draw from ``softmax(outputs / temp)``    ``embed(sample_id)``
-``ScheduledEmbeddingTrainingHelper``  a draw with probability ``p``, else -1  ``embed(draw)`` or input
-``ScheduledOutputTrainingHelper``  bool: sampled with probability ``p``       ``outputs`` or input
-``InferenceHelper``                ``sample_fn(outputs)``                     ``next_inputs_fn(sample)``
-``CustomHelper``                   your ``sample_fn``                         your ``next_inputs_fn``
-=================================  =========================================  ==========================
+- ``TrainingHelper``: ``sample_id = argmax(outputs)``; next input ``inputs[:, t + 1]``.
+- ``GreedyEmbeddingHelper``: ``sample_id = argmax(outputs)``; next input ``embed(sample_id)``.
+- ``SampleEmbeddingHelper``: ``sample_id`` drawn from ``softmax(outputs / temperature)``;
+  next input ``embed(sample_id)``.
+- ``ScheduledEmbeddingTrainingHelper``: with probability ``p`` per entry and step a drawn
+  ``sample_id`` and ``embed(sample_id)`` as next input; otherwise -1 and ``inputs[:, t + 1]``.
+- ``ScheduledOutputTrainingHelper``: with probability ``p`` (``sample_id`` True) the
+  outputs, else ``inputs[:, t + 1]``, as next input.
+- ``InferenceHelper``: ``sample_id = sample_fn(outputs)``; next input
+  ``next_inputs_fn(sample_id)``.
+- ``CustomHelper``: your ``initialize_fn``, ``sample_fn`` and ``next_inputs_fn``.
 
 ``TrainingHelper`` finishes entry ``b`` after ``sequence_length[b]`` steps;
 the embedding helpers finish an entry when it emits ``end_token``. Once all
@@ -52,7 +52,7 @@ def _unstack_ta(inp):
 
 
 def _embedding_fn(embedding):
-    """``embedding`` if callable, else a lookup into it as the ``params`` of ``embedding_lookup``."""
+    """``embedding`` if callable, else a lookup in it (the ``params`` of ``embedding_lookup``)."""
     if callable(embedding):
         return embedding
     return lambda ids: v1.nn.embedding_lookup(embedding, ids)
@@ -158,7 +158,7 @@ class CustomHelper(Helper):
 
 
 class TrainingHelper(Helper):
-    """Teacher forcing: step ``t`` reads ``inputs[:, t]``; entry ``b`` runs ``sequence_length[b]`` steps.
+    """Teacher forcing: step ``t`` reads ``inputs[:, t]``; entry ``b`` runs ``sequence_length[b]``.
 
     ``sample_id`` is the argmax of the outputs (int32), for inspection only.
 

@@ -57,9 +57,10 @@ def sequence_loss(logits, targets, weights, average_across_timesteps=True,
       ValueError: a tensor has the wrong rank, or an ``average_across`` flag and the
         ``sum_over`` flag of the same axis are both set.
     """
-    for label, tensor, rank, shape in (("Logits", logits, 3, "[batch_size x sequence_length x logits]"),
-                                       ("Targets", targets, 2, "[batch_size x sequence_length]"),
-                                       ("Weights", weights, 2, "[batch_size x sequence_length]")):
+    for label, tensor, rank, shape in (
+            ("Logits", logits, 3, "[batch_size x sequence_length x logits]"),
+            ("Targets", targets, 2, "[batch_size x sequence_length]"),
+            ("Weights", weights, 2, "[batch_size x sequence_length]")):
         if len(tensor.get_shape()) != rank:
             raise ValueError(f"{label} must be a {shape} tensor, saw shape {tensor.get_shape()}")
     if average_across_timesteps and sum_over_timesteps:
