@@ -77,6 +77,8 @@ COMMON = [
     spec_of("multi_state_not_tuple", [CellSpec(num_units=2, state_is_tuple=False),
                                       CellSpec(kind=RNN, num_units=3)],
             multi_state_is_tuple=False, state=True, gradients=True, sequence_length=(4, 2, 0)),
+    spec_of("dense_head", [CellSpec(num_units=3), CellSpec(num_units=2)],
+            head=HeadSpec(num_outputs=2, scope="dense", layer="dense")),
 ]
 # What only some targets express: (spec, targets that express it).
 PARTIAL = [

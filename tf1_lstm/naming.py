@@ -14,6 +14,7 @@ BasicRNNCell   ``kernel``, ``bias``                        ``[I + H, H]``, ``[H]
 GRUCell        ``gates/kernel``, ``gates/bias``            ``[I + H, 2H]``, ``[2H]``
                ``candidate/kernel``, ``candidate/bias``    ``[I + H, H]``, ``[H]``
 head           ``<head scope>/weights``, ``.../biases``    ``[P or H, n]``, ``[n]``
+               (``kernel``, ``bias`` for ``tf.layers.dense``)
 =============  ==========================================  =====================
 
 LSTM kernels act on ``concat([x, h])`` and their columns hold the gates in
@@ -38,6 +39,12 @@ DEFAULT_CELL_NAMES = {
     "BasicLSTMCell": "basic_lstm_cell",
     "BasicRNNCell": "basic_rnn_cell",
     "GRUCell": "gru_cell",
+}
+
+# A head's variables by role (``weights``, ``biases``), per HeadSpec.layer.
+HEAD_VARIABLES = {
+    "fully_connected": {"weights": "weights", "biases": "biases"},
+    "dense": {"weights": "kernel", "biases": "bias"},
 }
 
 VARIABLES_PREFIX = "variables/"
@@ -104,7 +111,7 @@ def layout(spec: CaseSpec) -> Dict[str, VariableInfo]:
     if spec.head is not None:
         n = spec.head.num_outputs
         for role, shape in (("weights", (depth, n)), ("biases", (n,))):
-            name = f"{spec.head.scope}/{role}:0"
+            name = f"{spec.head.scope}/{HEAD_VARIABLES[spec.head.layer][role]}:0"
             out[name] = VariableInfo(name, -1, role, shape)
     return out
 

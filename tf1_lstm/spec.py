@@ -16,7 +16,7 @@ Named result arrays (the keys every engine returns and every golden holds)::
     state/<k>/c, state/<k>/h       final state of layer k of a MultiRNNCell
     state/<k>                      ... of a non-tuple layer k
     variables/<tf name>            every trainable variable, by its TF name
-    logits                         the tf-slim ``fully_connected`` head, if any
+    logits                         the head (:class:`HeadSpec`), if any
     loss                           with ``gradients``: the scalar :data:`LOSS`
     gradients/variables/<tf name>  d loss / d variable
     gradients/inputs               d loss / d inputs
@@ -144,16 +144,27 @@ class CellSpec:
 
 @dataclass(frozen=True)
 class HeadSpec:
-    """A tf-slim ``fully_connected`` layer on the RNN output (legacy classifiers).
+    """A linear layer on the RNN output (legacy classifiers): ``logits = last @ W + b``.
 
-    ``logits = fully_connected(outputs[:, -1], num_outputs, activation_fn=None)``
-    with ``scope``; for the ``call`` driver it is applied to ``outputs``.
+    ``last`` is ``outputs[:, -1]`` (``outputs`` for the ``call`` driver).
+    ``layer`` says which TF1 call built it, which fixes the variables' names:
+
+    ===================  ==================================================  ==================
+    layer                TF1 call                                            variables
+    ===================  ==================================================  ==================
+    ``fully_connected``  ``tf.contrib.layers.fully_connected`` / tf-slim's,  ``<scope>/weights``,
+                         ``activation_fn=None, scope=scope``                 ``<scope>/biases``
+    ``dense``            ``tf.layers.dense(last, n, name=scope)`` (also      ``<scope>/kernel``,
+                         ``tf.keras.layers.Dense(n, name=scope)`` in a graph) ``<scope>/bias``
+    ===================  ==================================================  ==================
     """
 
     num_outputs: int = 3
     scope: str = "logits"
+    layer: str = "fully_connected"
 
 
+HEAD_LAYERS = ("fully_connected", "dense")
 OPTIMIZERS = ("sgd", "adam")
 
 
@@ -215,7 +226,7 @@ class CaseSpec:
         built by ``tf.constant_initializer(value)``, as TF's own tests do), or a
         mapping from TF variable name to array.
       seed: seeds the graph, Python's ``random`` and NumPy before building.
-      head: an optional tf-slim ``fully_connected`` head.
+      head: an optional linear head (:class:`HeadSpec`).
       gradients: also compute ``loss`` and its gradients (see :data:`LOSS`).
       jacobian: also compute ``jacobian_norms`` (B, T): the Frobenius norm of
         ``d outputs[b, T-1] / d inputs[b, t]`` for every step ``t`` (how much
@@ -399,6 +410,8 @@ def _check_types(spec: "CaseSpec") -> None:
              spec.head.num_outputs)
         need(isinstance(spec.head.scope, str) and bool(_SCOPE_NAME.match(spec.head.scope)),
              "head.scope", "a TF variable scope name", spec.head.scope)
+        need(spec.head.layer in HEAD_LAYERS, "head.layer", f"one of {', '.join(HEAD_LAYERS)}",
+             spec.head.layer)
     need(spec.train is None or isinstance(spec.train, TrainSpec), "train", "null or a train spec",
          spec.train)
     if spec.train is not None:
@@ -537,8 +550,9 @@ def validate(spec: CaseSpec) -> None:
             fail(f"train.targets: expected shape {want} (batch, head outputs), got {got}")
     if spec.head is not None:
         if isinstance(spec.weights, (int, float)):
-            fail("weights: a constant initializer does not reach tf-slim's fully_connected, "
-                 "which has its own xavier initializer; give explicit weights instead")
+            fail(f"weights: a constant initializer does not give the head's variables "
+                 f"(tf-slim's fully_connected has its own xavier initializer, tf.layers.dense "
+                 f"its zero bias); give explicit weights instead")
         if spec.head.num_outputs < 1:
             fail(f"head.num_outputs: must be >= 1, got {spec.head.num_outputs}")
     for key, tol in spec.tolerances.items():
@@ -727,3 +741,11 @@ def load_file(path, arrays_path=None) -> CaseSpec:
         return from_dict(data, arrays)
     except SpecError as exc:
         raise SpecError(f"{path}: {exc}") from None
+
+
+def save_file(spec: CaseSpec, path) -> None:
+    """Write ``spec`` as a JSON file :func:`load_file` reads back (arrays inline)."""
+    import json
+    from pathlib import Path
+
+    Path(path).write_text(json.dumps(to_dict(spec), indent=1) + "\n")

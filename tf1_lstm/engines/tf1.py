@@ -299,14 +299,18 @@ def build(spec: CaseSpec) -> Built:
     fetches: Dict[str, Any] = {"outputs": output}
     fetches.update(_flatten_state(spec, state))
     if spec.head is not None:
-        import tf_slim as slim
-
         if spec.driver == "call":
             last = output
         else:
             last = output[-1] if spec.time_major else output[:, -1]
-        fetches["logits"] = slim.fully_connected(last, spec.head.num_outputs,
-                                                 activation_fn=None, scope=spec.head.scope)
+        if spec.head.layer == "dense":
+            fetches["logits"] = v1.layers.dense(last, spec.head.num_outputs,
+                                                name=spec.head.scope)
+        else:
+            import tf_slim as slim
+
+            fetches["logits"] = slim.fully_connected(last, spec.head.num_outputs,
+                                                     activation_fn=None, scope=spec.head.scope)
     return Built(output=output, state=state, initial_state=state0, inputs=inputs,
                  fetches=fetches, feed=feed)
 
