@@ -184,11 +184,13 @@ def _engine_names(value: str):
 def _cmd_convert(args) -> int:
     from .migrate import files
 
-    spec = _load_spec(args.spec, args.arrays)
+    spec = _load_spec(args.spec, args.arrays) if args.spec is not None else None
     _quiet_tensorflow()
     try:
         result = files.convert_checkpoint(args.checkpoint, spec, args.to, args.out,
-                                          scope=args.scope)
+                                          scope=args.scope, force=args.force,
+                                          allow_partial=args.allow_partial,
+                                          write_spec=args.write_spec)
     except ImportError as exc:
         raise ValueError(f"target {args.to!r} is not installed ({exc}); "
                          f"pip install 'tf1-lstm[{args.to}]'") from None
@@ -357,12 +359,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the target framework")
     p.add_argument("--out", required=True, help="the file to write: .weights.h5 or .keras "
                    "(keras, keras3), .pt (torch), .onnx (onnx)")
-    p.add_argument("--spec", required=True, metavar="SPEC", help="the case the checkpoint's "
-                   "graph was built as: a built-in case name or a spec JSON file; its inputs "
-                   "are used for the equivalence check")
+    p.add_argument("--spec", metavar="SPEC", help="the case the checkpoint's graph was built "
+                   "as: a built-in case name or a spec JSON file; its inputs are used for the "
+                   "equivalence check (default: read the model from the checkpoint and its "
+                   ".meta graph, and print it)")
     p.add_argument("--arrays", help="sidecar .npz of the spec JSON")
     p.add_argument("--scope", help="the variable scope the cells were built under in the "
-                   "checkpoint's graph (default: the spec's scope; '' for none)")
+                   "checkpoint's graph: chooses one of several stacks (default: the spec's "
+                   "scope, or the checkpoint's only stack; '' for none)")
+    p.add_argument("--allow-partial", action="store_true", help="convert although model "
+                   "variables of the checkpoint are left over (listed)")
+    p.add_argument("--write-spec", metavar="SPEC.json", help="also write the model converted "
+                   "as a spec JSON, to review, keep and pass as --spec")
+    p.add_argument("--force", action="store_true", help="replace an existing --out "
+                   "(and --write-spec) file")
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("run", help="run an unmodified TF1 script (tf.Session, tf.contrib.rnn); "

@@ -6,13 +6,14 @@ variables a case spec builds; the scope the cells were built under in the
 checkpoint's graph may differ from the spec's (``scope=``), the rest of each
 name (``rnn/``, ``multi_rnn_cell/cell_<k>/``, the cell name, the variable) is
 what :mod:`tf1_lstm.naming` says. A tf-slim head is built outside that scope
-(``logits/weights``), so ``scope=`` never renames it. Optimizer slots, ``global_step`` and other
-variables in the checkpoint are ignored.
+(``logits/weights``), so ``scope=`` never renames it. What else the checkpoint holds is
+sorted by :mod:`tf1_lstm.migrate.inventory`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Dict, Mapping, Optional
 
 import numpy as np
@@ -41,31 +42,86 @@ def checkpoint_names(spec: CaseSpec, scope: Optional[str] = None) -> Dict[str, s
     return out
 
 
-def read(path: os.PathLike, spec: CaseSpec, scope: Optional[str] = None) -> Dict[str, np.ndarray]:
+# Files of a checkpoint; its prefix is the name without these suffixes.
+_PARTS = re.compile(r"\.(index|meta|data-\d{5}-of-\d{5})$")
+
+
+def open_reader(path: os.PathLike):
+    """``(prefix, reader)`` of the checkpoint at ``path`` (a prefix or its directory).
+
+    Raises:
+      ValueError: one of the checkpoint's files rather than its prefix, or no
+        checkpoint there; the message says what to give.
+    """
+    tf = tfcompat.load()
+    text = str(path)
+    part = _PARTS.search(text)
+    if part:
+        raise ValueError(f"{text}: one of a checkpoint's files (.{part.group(1)}); give its "
+                         f"prefix, {text[:part.start()]}, as Saver.save returned it")
+    if os.path.isdir(text):
+        latest = tf.compat.v1.train.latest_checkpoint(text)
+        if latest is None:
+            raise ValueError(f"{text}: a directory without a 'checkpoint' file naming a "
+                             f"checkpoint; give the checkpoint's prefix (e.g. {text}/model.ckpt)")
+        text = latest
+    try:
+        return text, tf.compat.v1.train.load_checkpoint(text)
+    except (ValueError, tf.errors.OpError) as exc:
+        raise ValueError(f"{text}: not a readable TF1 checkpoint ({str(exc).splitlines()[0]}); "
+                         f"give the prefix Saver.save returned (e.g. model.ckpt), or the "
+                         f"directory holding 'checkpoint'") from None
+
+
+def _field_hint(spec: CaseSpec, name: str) -> str:
+    """The spec fields that set the shape of variable ``name``."""
+    info = naming.layout(spec)[name]
+    if info.layer < 0:
+        return "head.num_outputs and the last cell's num_units / num_proj"
+    k, depth = info.layer, ("the inputs' last axis" if info.layer == 0 else
+                            f"cells[{info.layer - 1}].num_units / num_proj")
+    if info.role.endswith("kernel") and info.role != "projection/kernel":
+        return f"cells[{k}].num_units (columns), {depth} and cells[{k}].num_proj (rows)"
+    if info.role == "projection/kernel":
+        return f"cells[{k}].num_units and cells[{k}].num_proj"
+    return f"cells[{k}].num_units"
+
+
+def read(path: os.PathLike, spec: CaseSpec, scope: Optional[str] = None,
+         keys: Optional[Mapping[str, str]] = None) -> Dict[str, np.ndarray]:
     """The variables of ``spec`` from the checkpoint ``path`` (a prefix such as ``model.ckpt``).
+
+    Args:
+      keys: TF variable name -> checkpoint key (default: :func:`checkpoint_names`
+        of ``spec`` and ``scope``).
 
     Returns:
       TF variable name -> array, checked against ``spec`` (:func:`naming.check_weights`).
 
     Raises:
       ValueError: no checkpoint there, or a variable missing or misshapen;
-        the message names the checkpoint, the variable and what it holds.
+        the message names the checkpoint, the variable and the spec field.
     """
-    tf = tfcompat.load()
-    try:
-        reader = tf.compat.v1.train.load_checkpoint(str(path))
-    except (ValueError, tf.errors.OpError) as exc:
-        raise ValueError(f"{path}: not a readable TF1 checkpoint ({str(exc).splitlines()[0]}); "
-                         f"give the prefix Saver.save returned (e.g. model.ckpt, not "
-                         f"model.ckpt.index), or the directory holding 'checkpoint'") from None
+    path, reader = open_reader(path)
     shapes = reader.get_variable_to_shape_map()
-    keys = checkpoint_names(spec, scope)
+    keys = dict(keys) if keys is not None else checkpoint_names(spec, scope)
     missing = [key for key in keys.values() if key not in shapes]
     if missing:
         held = sorted(shapes)
+        hint = ""
+        tails = {key.split("/", 1)[-1] for key in missing}
+        if any(k.endswith(tuple("/" + t for t in tails)) or k in tails for k in held):
+            hint = ("; the names differ in their scope: choose the scope the cells were built "
+                    "under with --scope")
         raise ValueError(f"{path}: checkpoint has no variable(s) {missing} for case {spec.name!r}; "
-                         f"it holds {held[:20]}{' ...' if len(held) > 20 else ''}; choose the "
-                         f"scope the cells were built under with scope= (--scope)")
+                         f"it holds {held[:20]}{' ...' if len(held) > 20 else ''}{hint}")
+    for name, key in keys.items():
+        want = tuple(naming.layout(spec)[name].shape)
+        got = tuple(shapes[key])
+        if got != want:
+            raise ValueError(f"{path}: checkpoint variable {key!r} has shape {list(got)}; the spec "
+                             f"{spec.name!r} builds it with shape {list(want)} (set by "
+                             f"{_field_hint(spec, name)})")
     values = {name: reader.get_tensor(key) for name, key in keys.items()}
     try:
         return naming.check_weights(spec, values)

@@ -1,0 +1,239 @@
+"""``tf1-lstm convert`` with no spec, on checkpoints a TF1 program trained and saved.
+
+tests/legacy_scripts/train_and_save.py trains a few Adam steps under
+``tf1-lstm run`` (TF 1.x behaviour: v1 control flow, reference variables),
+saves with ``tf.train.Saver`` and writes what its own graph computes on a
+probe batch. Each checkpoint is converted with no spec; the produced file is
+loaded with the target framework's own public API and must give what the
+trained TF1 graph gave. What a target cannot express, a partial conversion, a
+spec that contradicts the meta graph and the errors of issue 9 are refused in
+one line.
+"""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tf1_lstm import cases, naming
+from tf1_lstm import spec as spec_mod
+from tf1_lstm.cli import main
+from tf1_lstm.engines import NotExpressible
+from tf1_lstm.migrate import checkpoint, files
+from tf1_lstm.spec import CellSpec
+
+from test_migrate import engine
+
+SCRIPT = Path(__file__).resolve().parent / "legacy_scripts" / "train_and_save.py"
+# measured on these checkpoints: max abs diff 6e-08 (keras), the same order for the others
+ATOL = 1e-5
+
+# name -> the training script's arguments
+MODELS = {
+    "lstm2_dense": ["--cell", "lstm", "--units", "6", "5", "--forget_bias", "0.5",
+                    "--head", "dense", "--scope", "encoder"],
+    "basic_slim_relu": ["--cell", "basic", "--units", "4", "--forget_bias", "0.0",
+                        "--head", "slim", "--scope", "rnn_model", "--activation", "relu"],
+    "gru_time_major": ["--cell", "gru", "--units", "5", "--head", "dense", "--time_major"],
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """name -> the directory holding the checkpoint, its .meta and probe.npz."""
+    root = tmp_path_factory.mktemp("trained")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    out = {}
+    for name, args in MODELS.items():
+        done = subprocess.run([sys.executable, "-m", "tf1_lstm", "run", str(SCRIPT), "--seed", "0",
+                               "--", "--out_dir", name, *args], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        out[name] = root / name
+    return out
+
+
+def probe(directory):
+    with np.load(directory / "probe.npz") as data:
+        return dict(data)
+
+
+def run_loaded(target, path, x):
+    """Run a converted file loaded with its framework's own API: ``{outputs, logits, ...}``."""
+    if target == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        names = [o.name for o in session.get_outputs()]
+        return dict(zip(names, session.run(None, {"inputs": x})))
+    from tf1_lstm import tfcompat
+
+    tfcompat.load()
+    import tf_keras
+
+    model = tf_keras.models.load_model(str(path), compile=False)
+    values = [np.asarray(v) for v in model(x)]
+    return {"outputs": values[0], "logits": values[-1]}
+
+
+def run_torch(path, spec, x):
+    """The .pt state dict in modules built by hand, as a PyTorch user would."""
+    import torch
+
+    state = torch.load(str(path))
+    depths = [spec.input_depth] + [c.num_units for c in spec.cells[:-1]]
+    layers = torch.nn.ModuleList([torch.nn.LSTM(i, c.num_units, batch_first=True)
+                                  for i, c in zip(depths, spec.cells)])
+    if len(layers) == 1:
+        layers[0].load_state_dict({k: v for k, v in state.items() if not k.startswith("head.")})
+    else:
+        layers.load_state_dict({k: v for k, v in state.items() if not k.startswith("head.")})
+    head = torch.nn.Linear(spec.cells[-1].num_units, spec.head.num_outputs)
+    head.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("head.")})
+    with torch.no_grad():
+        h = torch.from_numpy(x)
+        for layer in layers:
+            h, _ = layer(h)
+        return {"outputs": h.numpy(), "logits": head(h[:, -1]).numpy()}
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("name,target,suffix", [
+    ("lstm2_dense", "keras", ".keras"),
+    ("lstm2_dense", "torch", ".pt"),
+    ("lstm2_dense", "onnx", ".onnx"),
+    ("basic_slim_relu", "keras", ".keras"),
+    ("gru_time_major", "onnx", ".onnx"),
+])
+def test_a_trained_checkpoint_converts_with_no_spec_and_matches_its_graph(
+        trained, tmp_path, name, target, suffix):
+    engine(target)
+    out = tmp_path / f"model{suffix}"
+    conversion = files.convert_checkpoint(trained[name] / "model.ckpt", None, target, out)
+    assert conversion.comparison.ok, conversion.comparison.report()
+    assert conversion.inventory.left_over == {}
+    assert not any("no .meta graph" in n for n in conversion.inferred.notes)
+    want = probe(trained[name])
+    if target == "torch":
+        got = run_torch(out, conversion.spec, want["inputs"])
+    else:
+        got = run_loaded(target, out, want["inputs"])
+    for key in ("outputs", "logits"):
+        np.testing.assert_allclose(got[key], want[key], rtol=0, atol=ATOL, err_msg=key)
+
+
+@pytest.mark.subprocess
+def test_the_options_a_checkpoint_does_not_store_come_from_its_meta_graph(trained, tmp_path):
+    spec = files.convert_checkpoint(trained["basic_slim_relu"] / "model.ckpt", None, "onnx",
+                                    tmp_path / "m.onnx").spec
+    assert [(c.kind, c.num_units, c.forget_bias, c.activation) for c in spec.cells] == [
+        ("BasicLSTMCell", 4, 0.0, "relu")]
+    assert (spec.scope, spec.head.layer, spec.head.scope) == ("rnn_model", "fully_connected",
+                                                              "logits")
+    gru = files.convert_checkpoint(trained["gru_time_major"] / "model.ckpt", None, "keras",
+                                   tmp_path / "g.weights.h5").spec
+    assert gru.time_major and gru.inputs.shape[1] == 3  # (T, B, I)
+
+
+@pytest.mark.subprocess
+def test_the_cli_prints_the_model_and_writes_it_as_a_spec_that_converts_again(
+        trained, tmp_path, capsys):
+    engine("keras")
+    prefix = str(trained["lstm2_dense"] / "model.ckpt")
+    written = tmp_path / "model.json"
+    assert main(["convert", prefix, "--to", "keras", "--out", str(tmp_path / "a.weights.h5"),
+                 "--write-spec", str(written)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("model inferred from the checkpoint")
+    shown = json.loads(out[0].split(": ", 1)[1])
+    assert [c["forget_bias"] for c in shown["cells"]] == [0.5, 0.5]
+    assert out[1] == ("checkpoint: 6 variable(s) converted; 12 Adam slot; 1 global_step; "
+                      "2 optimizer scalar")
+    assert ": OK (" in out[-1]
+    assert json.loads(written.read_text())["cells"] == shown["cells"]
+    assert main(["convert", prefix, "--spec", str(written), "--to", "keras",
+                 "--out", str(tmp_path / "b.weights.h5")]) == 0, capsys.readouterr().err
+    assert ": OK (" in capsys.readouterr().out
+
+
+@pytest.mark.subprocess
+def test_a_spec_that_contradicts_the_meta_graph_is_refused(trained, tmp_path, capsys):
+    prefix = str(trained["lstm2_dense"] / "model.ckpt")
+    spec = files.convert_checkpoint(prefix, None, "onnx", tmp_path / "m.onnx").spec
+    wrong = spec.replace(cells=tuple(dataclasses.replace(c, forget_bias=1.0) for c in spec.cells))
+    with pytest.raises(ValueError, match=r"cells\[0\]\.forget_bias: the spec says 1\.0, "
+                                         r".*model\.ckpt\.meta shows 0\.5"):
+        files.convert_checkpoint(prefix, wrong, "onnx", tmp_path / "w.onnx")
+    assert not (tmp_path / "w.onnx").exists()
+
+
+@pytest.mark.subprocess
+def test_a_partial_conversion_is_refused_unless_allowed(trained, tmp_path, capsys):
+    prefix = str(trained["lstm2_dense"] / "model.ckpt")
+    full = files.convert_checkpoint(prefix, None, "onnx", tmp_path / "m.onnx").spec
+    one_layer = full.replace(cells=full.cells[:1], multi_rnn=True, head=None,
+                             inputs=full.inputs)
+    out = tmp_path / "one.onnx"
+    args = ["convert", prefix, "--spec", str(tmp_path / "one.json"), "--to", "onnx",
+            "--out", str(out)]
+    spec_mod.save_file(one_layer, tmp_path / "one.json")
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "would leave model variable(s) behind: dense/bias [3], " \
+                             "dense/kernel [5, 3], encoder/rnn/multi_rnn_cell/cell_1/" in err[0]
+    assert not out.exists()
+    assert main(args + ["--allow-partial"]) == 0
+    printed = capsys.readouterr().out
+    assert "model variable(s) left over: dense/bias [3]" in printed and ": OK (" in printed
+
+
+def test_convert_refuses_to_overwrite_and_names_the_prefix(tmp_path, capsys):
+    spec = cases.get("single_cell")
+    prefix = checkpoint.write(tmp_path / "model.ckpt", spec,
+                              {n: np.full(i.shape, 0.1, np.float32)
+                               for n, i in naming.layout(spec).items()})
+    existing = tmp_path / "m.onnx"
+    existing.write_bytes(b"keep me")
+    assert main(["convert", prefix, "--spec", "single_cell", "--to", "onnx",
+                 "--out", str(existing)]) == 2
+    assert "m.onnx: exists; choose a new file, or --force" in capsys.readouterr().err
+    assert existing.read_bytes() == b"keep me"
+    assert main(["convert", prefix + ".index", "--to", "onnx", "--out", str(tmp_path / "n.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert f"one of a checkpoint's files (.index); give its prefix, {prefix}" in err
+    assert main(["convert", str(tmp_path), "--spec", "single_cell", "--to", "onnx",
+                 "--out", str(tmp_path / "d.onnx")]) == 0, capsys.readouterr().err
+
+
+def test_a_misshapen_variable_names_the_spec_field_and_scope_hints_only_when_they_help(tmp_path):
+    spec = cases.get("single_cell")
+    weights = {n: np.full(i.shape, 0.1, np.float32)
+               for n, i in naming.layout(spec).items()}
+    prefix = checkpoint.write(tmp_path / "model.ckpt", spec, weights)
+    bigger = spec.replace(cells=(dataclasses.replace(spec.cells[0], num_units=5),))
+    with pytest.raises(ValueError, match=r"checkpoint variable 'LSTM_sample1/basic_lstm_cell/"
+                                         r"kernel' has shape \[10, 16\]; the spec 'single_cell' "
+                                         r"builds it with shape \[11, 20\] \(set by cells\[0\]"
+                                         r"\.num_units"):
+        checkpoint.read(prefix, bigger)
+    gru = spec.replace(cells=(CellSpec(kind="GRUCell", num_units=4),), initial_state=None)
+    with pytest.raises(ValueError) as refused:
+        checkpoint.read(prefix, gru)
+    assert "--scope" not in str(refused.value)
+    with pytest.raises(ValueError, match="--scope"):
+        checkpoint.read(prefix, spec.replace(scope="other"))
+
+
+def test_not_expressible_targets_are_refused_before_writing(tmp_path):
+    spec = cases.get("single_cell").replace(cells=(CellSpec(num_units=4, cell_clip=0.0),))
+    weights = {n: np.full(i.shape, 0.1, np.float32)
+               for n, i in naming.layout(spec).items()}
+    prefix = checkpoint.write(tmp_path / "model.ckpt", spec, weights)
+    with pytest.raises(NotExpressible, match="cell_clip is not expressible in torch"):
+        files.convert_checkpoint(prefix, spec, "torch", tmp_path / "c.pt")
+    assert not (tmp_path / "c.pt").exists()
