@@ -237,3 +237,30 @@ def test_not_expressible_targets_are_refused_before_writing(tmp_path):
     with pytest.raises(NotExpressible, match="cell_clip is not expressible in torch"):
         files.convert_checkpoint(prefix, spec, "torch", tmp_path / "c.pt")
     assert not (tmp_path / "c.pt").exists()
+
+
+def test_a_long_sequence_is_judged_against_float64_when_float32_kernels_drift(tmp_path):
+    """B 32, T 50, two LSTMCell(64): onnxruntime and TF1 drift ~1e-5 apart, both near float64."""
+    engine("onnx")
+    doc = cases.get("stacked")
+    x = np.random.default_rng(0).normal(0.0, 1.0, (32, 50, 32))
+    spec = cases.with_random_weights(doc.replace(
+        name="long", inputs=x, cells=(CellSpec(num_units=64), CellSpec(num_units=64)),
+        placeholder_shape=(None, None, 32)), seed=2)
+    weights = {k: np.asarray(v, np.float32) for k, v in spec.weights.items()}
+    prefix = checkpoint.write(tmp_path / "model.ckpt", spec, weights)
+    conversion = files.convert_checkpoint(prefix, spec, "onnx", tmp_path / "long.onnx")
+    assert conversion.ok, conversion.report()
+    from tf1_lstm.engines import tf1
+
+    expected = tf1.run(spec.forward_only(), weights)
+    names = ["outputs", "state/1/c", "state/1/h"]
+    good = files.float64_arbiter(spec, weights, expected, expected, names)
+    assert good.ok and all(good.target[n] == good.tf1[n] > 0 for n in names)
+    # a conversion error: the file computed with forget_bias 1.5 instead of 1.0
+    wrong_spec = spec.replace(cells=tuple(dataclasses.replace(c, forget_bias=1.5)
+                                          for c in spec.cells))
+    wrong = tf1.run(wrong_spec.forward_only(), weights)
+    bad = files.float64_arbiter(spec, weights, wrong, expected, names)
+    assert not bad.ok and "beyond float32 rounding" in bad.report()
+    assert min(bad.target.values()) > 100 * max(bad.tf1.values())

@@ -195,7 +195,7 @@ def _cmd_convert(args) -> int:
         raise ValueError(f"target {args.to!r} is not installed ({exc}); "
                          f"pip install 'tf1-lstm[{args.to}]'") from None
     print(result.report())
-    return EXIT_OK if result.comparison.ok else EXIT_MISMATCH
+    return EXIT_OK if result.ok else EXIT_MISMATCH
 
 
 class _RunParser(_Parser):

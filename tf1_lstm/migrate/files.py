@@ -21,7 +21,9 @@ import json
 import os
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Optional
+from typing import Dict, Optional
+
+import numpy as np
 
 from .. import compare as cmp
 from .. import spec as spec_mod
@@ -49,6 +51,12 @@ class Conversion:
     spec: Optional[CaseSpec] = None
     inferred: Optional[infer.Inferred] = None
     inventory: Optional[inventory.Inventory] = None
+    rounding: Optional["Rounding"] = None
+
+    @property
+    def ok(self) -> bool:
+        """The file computes what TF1 computes: within tolerance, or within float32 rounding."""
+        return self.comparison.ok or (self.rounding is not None and self.rounding.ok)
 
     def report(self) -> str:
         lines = []
@@ -60,8 +68,59 @@ class Conversion:
         if self.inventory is not None:
             lines.append(self.inventory.summary())
         lines.append(f"wrote {self.out} ({self.target})")
-        lines.append(self.comparison.report())
+        if self.rounding is None:
+            lines.append(self.comparison.report())
+        else:  # beyond the tolerance: the float64 computation decides
+            lines.append(self.comparison.report().replace(
+                ": FAILED", ": beyond the tolerance, judged against the float64 computation", 1))
+            lines.append(self.rounding.report())
         return "\n".join(lines)
+
+
+# A converted float32 file that misses TF1's float32 result by more than the tolerance
+# still agrees when it is as close to the exact (float64) computation as TF1's own
+# float32 run, within this factor. Measured (scripts/bench_tf2onnx.py, B 32, T 50, two
+# LSTMCell(64)): onnxruntime 1e-5 from TF1, 4.8e-6 from float64, TF1 itself 6.4e-6.
+ROUNDING_FACTOR = 2.0
+
+
+@dataclass
+class Rounding:
+    """Each mismatched array's max abs error against the float64 oracle: the file's and TF1's.
+
+    float32 kernels sum in different orders, and over long sequences two
+    correct float32 results drift apart by more than a fixed tolerance. The
+    NumPy oracle in float64 (:mod:`tf1_lstm.reference`) is the exact
+    computation both approximate: the file agrees when its error is at most
+    :data:`ROUNDING_FACTOR` times TF1's. A conversion error (a wrong
+    ``forget_bias``, a swapped gate) is orders of magnitude beyond rounding.
+    """
+
+    target: Dict[str, float]
+    tf1: Dict[str, float]
+
+    @property
+    def ok(self) -> bool:
+        return all(self.target[k] <= ROUNDING_FACTOR * self.tf1[k] for k in self.target)
+
+    def report(self) -> str:
+        verdict = "OK within float32 rounding" if self.ok else "beyond float32 rounding"
+        parts = [f"{k}: file {self.target[k]:.2g}, TF1 {self.tf1[k]:.2g}" for k in self.target]
+        return (f"  {verdict}: max abs error against the float64 computation "
+                f"({'; '.join(parts)}; allowed: {ROUNDING_FACTOR:g}x TF1's)")
+
+
+def float64_arbiter(spec: CaseSpec, variables, obtained, expected, names) -> Rounding:
+    """:class:`Rounding` of arrays ``names``, from the oracle run in float64 on the same weights."""
+    from .. import reference
+
+    wide = spec.replace(dtype="float64", inputs=np.asarray(spec.inputs, np.float64))
+    exact = reference.run(wide, {k: np.asarray(v, np.float64) for k, v in variables.items()})
+
+    def error(arrays, name):
+        return float(np.max(np.abs(np.asarray(arrays[name], np.float64) - exact[name])))
+
+    return Rounding({n: error(obtained, n) for n in names}, {n: error(expected, n) for n in names})
 
 
 def _module(target: str) -> ModuleType:
@@ -159,4 +218,8 @@ def convert_checkpoint(path: os.PathLike, spec: Optional[CaseSpec], target: str,
     expected = tf1.run(spec, variables)
     comparison = cmp.compare(obtained, expected, tolerances=spec.tolerances,
                              label=f"{target} file {out} vs TF1 checkpoint {prefix} [{spec.name}]")
-    return Conversion(target, str(out), comparison, spec, inferred, kept)
+    rounding = None
+    if not comparison.ok and not comparison.structural and spec.dtype == "float32":
+        rounding = float64_arbiter(spec, variables, obtained, expected,
+                                   [a.name for a in comparison.mismatches])
+    return Conversion(target, str(out), comparison, spec, inferred, kept, rounding)
