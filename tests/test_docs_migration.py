@@ -2,9 +2,11 @@
 
 Python blocks run in one namespace (the guide is one story) in a scratch
 directory; ``tf1-lstm ...`` lines of bash blocks run through the CLI's
-``main`` in-process and must exit 0. A block whose first line is
-``# requires: torch`` (or ``onnx, onnxruntime``) is skipped when that package
-is not installed, and the test then reports the skip with that reason.
+``main`` in-process and must exit 0. ``text`` blocks are shown, not run
+(the tf2onnx benchmark's command and output: slow, and tf2onnx is optional).
+A block whose first line is ``# requires: torch`` (or ``onnx, onnxruntime``)
+is skipped when that package is not installed, and the test then reports the
+skip with that reason.
 """
 
 import importlib.util
@@ -38,7 +40,17 @@ def test_guide_has_both_examples_in_every_target():
                     "**ONNX**", "MultiRNNCell", "StackedRNNCells"):
         assert heading in text, heading
     languages = {lang for lang, _, _ in blocks()}
-    assert languages <= {"python", "bash"}, languages
+    assert languages <= {"python", "bash", "text"}, languages
+
+
+def test_guide_documents_interfaces_and_the_tf2onnx_comparison():
+    text = GUIDE.read_text()
+    for heading in ("## Interfaces of the converted files", "## Compared with tf2onnx"):
+        assert heading in text, heading
+    shown = "".join(code for lang, code, _ in blocks() if lang == "text")
+    bench = "scripts/bench_tf2onnx.py"
+    assert bench in shown, "the benchmark's command is shown in a text block"
+    assert (GUIDE.parent.parent / bench).is_file(), bench
 
 
 def test_every_code_block_runs(tmp_path, monkeypatch, capsys):
@@ -49,6 +61,8 @@ def test_every_code_block_runs(tmp_path, monkeypatch, capsys):
         missing = [m for m in needs if importlib.util.find_spec(m) is None]
         if missing:
             skipped.append(f"block {number} ({', '.join(missing)} not installed)")
+            continue
+        if lang == "text":
             continue
         if lang == "python":
             exec(compile(code, f"{GUIDE}:block{number}", "exec"), namespace)
