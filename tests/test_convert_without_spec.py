@@ -24,7 +24,7 @@ from tf1_lstm import cases, naming
 from tf1_lstm import spec as spec_mod
 from tf1_lstm.cli import main
 from tf1_lstm.engines import NotExpressible
-from tf1_lstm.migrate import checkpoint, files
+from tf1_lstm.migrate import checkpoint, files, infer
 from tf1_lstm.spec import CellSpec
 
 from test_migrate import engine
@@ -40,6 +40,8 @@ MODELS = {
     "basic_slim_relu": ["--cell", "basic", "--units", "4", "--forget_bias", "0.0",
                         "--head", "slim", "--scope", "rnn_model", "--activation", "relu"],
     "gru_time_major": ["--cell", "gru", "--units", "5", "--head", "dense", "--time_major"],
+    # variables exactly like a plain stack's: only the trained graph shows the residual
+    "lstm2_residual": ["--cell", "lstm", "--units", "4", "4", "--head", "none", "--residual"],
 }
 
 
@@ -190,6 +192,7 @@ def test_a_partial_conversion_is_refused_unless_allowed(trained, tmp_path, capsy
     assert main(args + ["--allow-partial"]) == 0
     printed = capsys.readouterr().out
     assert "model variable(s) left over: dense/bias [3]" in printed and ": OK (" in printed
+    assert "not run in the trained graph: a partial conversion" in printed
 
 
 def test_convert_refuses_to_overwrite_and_names_the_prefix(tmp_path, capsys):
@@ -264,3 +267,26 @@ def test_a_long_sequence_is_judged_against_float64_when_float32_kernels_drift(tm
     bad = files.float64_arbiter(spec, weights, wrong, expected, names)
     assert not bad.ok and "beyond float32 rounding" in bad.report()
     assert min(bad.target.values()) > 100 * max(bad.tf1.values())
+
+
+@pytest.mark.subprocess
+def test_the_file_is_checked_against_the_trained_graph_which_catches_what_names_do_not_show(
+        trained, tmp_path, capsys):
+    engine("onnx")
+    good = files.convert_checkpoint(trained["lstm2_dense"] / "model.ckpt", None, "onnx",
+                                    tmp_path / "good.onnx")
+    assert good.trained is not None and good.trained.ok and good.ok
+    assert sorted(a.name for a in good.trained.arrays) == ["logits", "outputs"]
+    assert good.spec.inputs.shape == (infer.BATCH, 7, 3)  # T fixed by the script's placeholder
+    # a ResidualWrapper adds the layer's input to its output and has no variables of its own
+    prefix = str(trained["lstm2_residual"] / "model.ckpt")
+    out = tmp_path / "residual.onnx"
+    assert main(["convert", prefix, "--to", "onnx", "--out", str(out)]) == 1
+    report = capsys.readouterr().out
+    assert f"vs TF1 checkpoint {prefix} [checkpoint_encoder_rnn]: OK" in report
+    assert f"TF1 rebuilt from the spec vs the trained graph {prefix}.meta: FAILED" in report
+    # where the trained graph cannot run as such, the report says why
+    gru = files.convert_checkpoint(trained["gru_time_major"] / "model.ckpt", None, "onnx",
+                                   tmp_path / "gru.onnx")
+    assert gru.trained is None and gru.ok
+    assert "not run in the trained graph: only batch-major dynamic_rnn" in gru.report()

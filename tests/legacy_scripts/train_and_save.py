@@ -27,6 +27,7 @@ parser.add_argument("--scope", default="encoder")
 parser.add_argument("--activation", default="tanh", choices=["tanh", "relu"])
 parser.add_argument("--time_major", action="store_true")
 parser.add_argument("--steps", type=int, default=3)
+parser.add_argument("--residual", action="store_true", help="a ResidualWrapper on the last layer")
 args = parser.parse_args()
 
 BATCH, TIME, DEPTH, CLASSES = 4, 7, 3, 3
@@ -49,6 +50,8 @@ x = tf.placeholder(tf.float32, shape, name="x")
 y = tf.placeholder(tf.int32, [None], name="y")
 with tf.variable_scope(args.scope):
     cells = [make_cell(n) for n in args.units]
+    if args.residual:
+        cells[-1] = tf.nn.rnn_cell.ResidualWrapper(cells[-1])
     cell = cells[0] if len(cells) == 1 else tf.nn.rnn_cell.MultiRNNCell(cells)
     outputs, state = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32, time_major=args.time_major)
 last = outputs[-1] if args.time_major else outputs[:, -1]

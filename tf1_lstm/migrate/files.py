@@ -28,7 +28,7 @@ import numpy as np
 from .. import compare as cmp
 from .. import spec as spec_mod
 from ..spec import CaseSpec
-from . import checkpoint, convert, infer, inventory, runner
+from . import checkpoint, convert, infer, inventory, runner, trained
 from .layouts import TARGETS
 
 SUFFIXES = {"keras": (".weights.h5", ".keras"), "keras3": (".weights.h5", ".keras"),
@@ -52,11 +52,21 @@ class Conversion:
     inferred: Optional[infer.Inferred] = None
     inventory: Optional[inventory.Inventory] = None
     rounding: Optional["Rounding"] = None
+    trained: Optional[cmp.Comparison] = None
+    trained_note: str = ""
 
     @property
     def ok(self) -> bool:
-        """The file computes what TF1 computes: within tolerance, or within float32 rounding."""
-        return self.comparison.ok or (self.rounding is not None and self.rounding.ok)
+        """The file computes what TF1 computes, and the model is the one that was trained.
+
+        The file against the TF1 graph rebuilt from the spec: within tolerance,
+        or within float32 rounding (:class:`Rounding`); that rebuild against the
+        trained graph, when it ran (:mod:`tf1_lstm.migrate.trained`): within
+        tolerance -- the same TF kernels on the same weights, so a difference
+        is a model the spec does not describe, not rounding.
+        """
+        return ((self.comparison.ok or (self.rounding is not None and self.rounding.ok))
+                and (self.trained is None or self.trained.ok))
 
     def report(self) -> str:
         lines = []
@@ -68,13 +78,21 @@ class Conversion:
         if self.inventory is not None:
             lines.append(self.inventory.summary())
         lines.append(f"wrote {self.out} ({self.target})")
-        if self.rounding is None:
-            lines.append(self.comparison.report())
-        else:  # beyond the tolerance: the float64 computation decides
-            lines.append(self.comparison.report().replace(
-                ": FAILED", ": beyond the tolerance, judged against the float64 computation", 1))
-            lines.append(self.rounding.report())
+        lines += _verdict(self.comparison, self.rounding)
+        if self.trained is not None:
+            lines.append(self.trained.report())
+        elif self.trained_note:
+            lines.append(f"  not run in the trained graph: {self.trained_note}")
         return "\n".join(lines)
+
+
+def _verdict(comparison: cmp.Comparison, rounding: Optional["Rounding"]):
+    if rounding is None:
+        return [comparison.report()]
+    # beyond the tolerance: the float64 computation decides
+    return [comparison.report().replace(
+        ": FAILED", ": beyond the tolerance, judged against the float64 computation", 1),
+        rounding.report()]
 
 
 # A converted float32 file that misses TF1's float32 result by more than the tolerance
@@ -216,10 +234,28 @@ def convert_checkpoint(path: os.PathLike, spec: Optional[CaseSpec], target: str,
         spec_mod.save_file(spec, write_spec)
     obtained = runner.run_model(spec, load(spec, target, out), target_of(target))
     expected = tf1.run(spec, variables)
-    comparison = cmp.compare(obtained, expected, tolerances=spec.tolerances,
-                             label=f"{target} file {out} vs TF1 checkpoint {prefix} [{spec.name}]")
+    comparison, rounding = _judge(spec, variables, obtained, expected,
+                                  f"{target} file {out} vs TF1 checkpoint {prefix} [{spec.name}]")
+    conversion = Conversion(target, str(out), comparison, spec, inferred, kept, rounding)
+    if meta is None:
+        conversion.trained_note = "no .meta graph beside the checkpoint"
+    elif kept.left_over:
+        conversion.trained_note = "a partial conversion is not the trained graph's whole model"
+    else:
+        arrays, conversion.trained_note = trained.run(prefix, spec,
+                                                      infer.cells_of(spec, keys)[0].stack)
+        if arrays is not None:
+            conversion.trained = cmp.compare(
+                {k: expected[k] for k in arrays}, arrays, tolerances=spec.tolerances,
+                label=f"TF1 rebuilt from the spec vs the trained graph {prefix}.meta")
+    return conversion
+
+
+def _judge(spec: CaseSpec, variables, obtained, expected, label: str):
+    """``(comparison, rounding)``: the arrays compared; the float64 arbiter when beyond it."""
+    comparison = cmp.compare(obtained, expected, tolerances=spec.tolerances, label=label)
     rounding = None
     if not comparison.ok and not comparison.structural and spec.dtype == "float32":
         rounding = float64_arbiter(spec, variables, obtained, expected,
                                    [a.name for a in comparison.mismatches])
-    return Conversion(target, str(out), comparison, spec, inferred, kept, rounding)
+    return comparison, rounding

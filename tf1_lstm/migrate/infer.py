@@ -218,7 +218,7 @@ def infer(shapes: Mapping[str, Sequence[int]], dtypes: Mapping[str, str], *,
 
     notes: List[str] = []
     parts = wanted.split("/") if wanted else []
-    time_major = False
+    time_major, batch, time = False, BATCH, TIME
     if meta is None:
         notes.append("no .meta graph beside the checkpoint: forget_bias, activation and clips are "
                      "TF1's defaults (forget_bias=1.0, tanh, no clip), not read; check them or "
@@ -229,6 +229,8 @@ def infer(shapes: Mapping[str, Sequence[int]], dtypes: Mapping[str, str], *,
         specs = list(with_options(specs, options["cells"]))
         looped = options["loop"]
         time_major = bool(options["time_major"])
+        fixed_batch, fixed_time = meta.input_dims(wanted)
+        batch, time = fixed_batch or batch, fixed_time or time
     driver = "dynamic_rnn" if looped else "call"
     if looped and parts and parts[-1] == "rnn":
         spec_scope = "/".join(parts[:-1]) or None
@@ -240,8 +242,8 @@ def infer(shapes: Mapping[str, Sequence[int]], dtypes: Mapping[str, str], *,
         spec_scope = wanted or None
     head = _head(model, cells, depth)
     rng = np.random.default_rng(0)
-    shape = ((BATCH, input_depth) if driver == "call" else
-             (TIME, BATCH, input_depth) if time_major else (BATCH, TIME, input_depth))
+    shape = ((batch, input_depth) if driver == "call" else
+             (time, batch, input_depth) if time_major else (batch, time, input_depth))
     spec = CaseSpec(name=_case_name(wanted), cells=tuple(specs), multi_rnn=multi, driver=driver,
                     scope=spec_scope, dtype=dtype, head=head, time_major=time_major,
                     inputs=np.round(rng.uniform(-1.0, 1.0, shape), 3).astype(dtype),
@@ -309,6 +311,20 @@ def with_options(specs: Sequence[CellSpec], per_layer: Sequence[Mapping[str, obj
     return tuple(dataclasses.replace(cell, **fields) for cell, fields in zip(specs, per_layer))
 
 
+def cells_of(spec: CaseSpec, keys: Mapping[str, str]) -> List[_Cell]:
+    """Where ``spec``'s cells are in a checkpoint, by the keys of their kernels."""
+    layout = naming.layout(spec)
+    cells = []
+    for k, cell in enumerate(spec.cells):
+        kernel = next(n for n, info in layout.items()
+                      if info.layer == k and info.role in ("kernel", "gates/kernel"))
+        path = keys[kernel][:-len(layout[kernel].role) - 1]
+        relative = path.split("/")[-3 if spec.multi_rnn else -1:]
+        stack = path[:-len("/".join(relative))].rstrip("/")
+        cells.append(_Cell(path, stack, k if spec.multi_rnn else None, relative[-1], {}))
+    return cells
+
+
 # The cell options a meta graph shows and a spec states, with TF1's values when unset.
 META_FIELDS = {"forget_bias": 1.0, "activation": None, "cell_clip": None, "proj_clip": None}
 
@@ -319,16 +335,7 @@ def check_against_meta(spec: CaseSpec, keys: Mapping[str, str], meta, where: str
     Raises:
       ValueError: naming the field, the spec's value and the graph's.
     """
-    layout = naming.layout(spec)
-    cells = []
-    for k, cell in enumerate(spec.cells):
-        kernel = next(n for n, info in layout.items()
-                      if info.layer == k and info.role in ("kernel", "gates/kernel"))
-        role = layout[kernel].role
-        path = keys[kernel][:-len(role) - 1]
-        relative = path.split("/")[-3 if spec.multi_rnn else -1:]
-        stack = path[:-len("/".join(relative))].rstrip("/")
-        cells.append(_Cell(path, stack, k if spec.multi_rnn else None, relative[-1], {}))
+    cells = cells_of(spec, keys)
     notes: List[str] = []
     shown = meta_options(meta, cells[0].stack, cells, spec.cells, notes)["cells"]
     for k, (cell, found) in enumerate(zip(spec.cells, shown)):

@@ -118,6 +118,17 @@ class MetaGraph:
         return (any(n.startswith(f"{stack}/while/") for n in self.graphs[0].nodes)
                 or any(g.name.startswith(fn_prefix) for g in self.graphs[1:]))
 
+    def input_dims(self, stack: str) -> Tuple[Optional[int], Optional[int]]:
+        """``(B, T)`` a batch-major ``dynamic_rnn``'s input placeholder fixes (``None``: free)."""
+        node = self.graphs[0].nodes.get(f"{stack}/transpose")
+        if node is None or node.op != "Transpose":
+            return None, None
+        source = self.graphs[0].nodes.get(_source(node.input[0], False)[0])
+        if source is None or source.op != "Placeholder" or source.attr["shape"].shape.unknown_rank:
+            return None, None
+        dims = [d.size if d.size >= 0 else None for d in source.attr["shape"].shape.dim]
+        return (dims[0], dims[1]) if len(dims) == 3 else (None, None)
+
     def time_major(self, stack: str) -> Optional[bool]:
         """False when ``dynamic_rnn`` transposed batch-major inputs, True when it did not."""
         if not self.has_loop(stack):
