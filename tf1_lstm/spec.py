@@ -624,7 +624,7 @@ def to_dict(spec: CaseSpec) -> Dict[str, Any]:
         if f.name == "cells":
             value = [_non_default(c, keep=("kind", "num_units")) for c in value]
         elif f.name == "head" and value is not None:
-            value = dataclasses.asdict(value)
+            value = _non_default(value, keep=("num_outputs", "scope"))
         elif f.name == "train" and value is not None:
             value = {k: (v.tolist() if isinstance(v, np.ndarray) else v)
                      for k, v in dataclasses.asdict(value).items()}
