@@ -1,7 +1,10 @@
 """The golden file format: deterministic, atomic, refusing pickles and odd dtypes."""
 
+import io
 import os
 import pickle
+import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -98,3 +101,67 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch
         golden.save(path, {"outputs": np.zeros(1, np.float32)}, META)
     assert path.read_bytes() == old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.npz"]
+
+
+def _zip_with(path, members):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def test_declared_sizes_are_checked_before_anything_is_unpacked(tmp_path, monkeypatch):
+    """A small file declaring a huge member is refused from the zip directory alone."""
+    npy = io.BytesIO()
+    np.save(npy, np.zeros(1 << 20, np.uint8))               # 1 MiB of zeros, ~1 KiB deflated
+    path = tmp_path / "bomb.npz"
+    _zip_with(path, {"outputs.npy": npy.getvalue(), "__meta__.npy": b""})
+    monkeypatch.setattr(golden, "MAX_MEMBER_BYTES", 1 << 16)
+    start = time.perf_counter()
+    with pytest.raises(golden.GoldenError, match=r"member 'outputs.npy' declares 1048704 bytes, "
+                                                 r"more than the 65536 a reader unpacks"):
+        golden.load(path)
+    assert path.stat().st_size < 8192 and time.perf_counter() - start < 1.0
+    monkeypatch.setattr(golden, "MAX_MEMBER_BYTES", 1 << 30)
+    monkeypatch.setattr(golden, "MAX_TOTAL_BYTES", 1 << 19)
+    with pytest.raises(golden.GoldenError, match=r"its members declare \d+ bytes, more than"):
+        golden.load(path)
+
+
+def test_metadata_is_capped(tmp_path, monkeypatch):
+    path = tmp_path / "big_meta.npz"
+    golden.save(path, _arrays(), {**META, "note": "x" * 5000})
+    monkeypatch.setattr(golden, "MAX_META_BYTES", 4096)
+    with pytest.raises(golden.GoldenError, match=r"member '__meta__.npy' declares \d+ bytes"):
+        golden.load(path)
+
+
+def test_a_member_that_is_not_npy_is_named_not_a_traceback(tmp_path):
+    path = tmp_path / "odd.npz"
+    _zip_with(path, {"outputs.txt": b"hello"})
+    with pytest.raises(golden.GoldenError, match=r"member 'outputs.txt' is not an .npy array"):
+        golden.load(path)
+
+
+def test_a_file_that_is_not_a_zip_is_refused_without_echoing_its_bytes(tmp_path):
+    secret = tmp_path / "passwd"
+    secret.write_bytes(b"PX s3cr3t-token\n")
+    link = tmp_path / "case.npz"
+    link.symlink_to(secret)
+    with pytest.raises(golden.GoldenError) as info:
+        golden.load(link)
+    assert "not a zip archive" in str(info.value) and "s3cr3t" not in str(info.value)
+
+
+def test_a_stale_temporary_is_removed_by_the_next_write_and_a_fresh_one_is_kept(tmp_path):
+    path = tmp_path / "demo.npz"
+    stale, fresh = tmp_path / ".demo.npz.abc123.tmp", tmp_path / ".demo.npz.def456.tmp"
+    other = tmp_path / ".other.npz.abc123.tmp"
+    for tmp in (stale, fresh, other):
+        tmp.write_bytes(b"half a golden")
+    long_ago = time.time() - golden.STALE_TMP_SECONDS - 5
+    os.utime(stale, (long_ago, long_ago))
+    os.utime(other, (long_ago, long_ago))
+    golden.save(path, _arrays(), META)
+    assert not stale.exists()          # an interrupted write of this golden, long ago
+    assert fresh.exists()              # perhaps a writer still at work
+    assert other.exists()              # another golden's

@@ -13,6 +13,7 @@ Only dtype kinds ``b i u f c U`` are accepted (no objects, no pickles).
 
 from __future__ import annotations
 
+import glob
 import io
 import json
 import os
@@ -23,6 +24,15 @@ from pathlib import Path
 from typing import Any, Dict, Mapping
 
 import numpy as np
+
+# What a reader unpacks at most: each member's and the archive's declared size, checked in
+# the zip's directory before anything is decompressed, and the metadata record's.
+MAX_MEMBER_BYTES = 1 << 30
+MAX_TOTAL_BYTES = 2 << 30
+MAX_META_BYTES = 16 << 20
+# A temporary file of an interrupted write is removed by the next write of that file
+# once it is this old (a live writer finishes in seconds).
+STALE_TMP_SECONDS = 600
 
 SCHEMA_VERSION = 1
 META_KEY = "__meta__"
@@ -86,6 +96,7 @@ def write_atomic(path: os.PathLike, data: bytes) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_tmp(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -98,6 +109,47 @@ def write_atomic(path: os.PathLike, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_tmp(path: os.PathLike) -> None:
+    """Remove what interrupted writes of ``path`` left (``.NAME.XXXX.tmp``, older than
+    :data:`STALE_TMP_SECONDS`)."""
+    import time
+
+    path = Path(path)
+    now = time.time()
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if now - tmp.lstat().st_mtime > STALE_TMP_SECONDS and tmp.is_file():
+                tmp.unlink()
+        except OSError:
+            pass  # another process removed it, or it is not ours to remove
+
+
+def _check_sizes(path: Path, hint: str) -> None:
+    """Refuse an archive whose members are not ``.npy`` arrays or declare too many bytes.
+
+    Read from the zip's central directory: nothing is decompressed.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise GoldenError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})"
+                          f"{hint}") from None
+    total = 0
+    for info in infos:
+        if not info.filename.endswith(".npy") or info.is_dir():
+            raise GoldenError(f"{path}: member {info.filename!r} is not an .npy array; an "
+                              f".npz holds only .npy members{hint}")
+        limit = MAX_META_BYTES if info.filename == META_KEY + ".npy" else MAX_MEMBER_BYTES
+        if info.file_size > limit:
+            raise GoldenError(f"{path}: member {info.filename!r} declares {info.file_size} "
+                              f"bytes, more than the {limit} a reader unpacks; refusing it")
+        total += info.file_size
+    if total > MAX_TOTAL_BYTES:
+        raise GoldenError(f"{path}: its members declare {total} bytes, more than the "
+                          f"{MAX_TOTAL_BYTES} a reader unpacks; refusing it")
 
 
 def save(path: os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> bytes:
@@ -128,9 +180,9 @@ def read_arrays(path: os.PathLike, *, hint: str = "", what: str = "golden file"
     if magic[:1] == b"\x80":
         raise GoldenError(f"{path}: holds a Python pickle, which goldens never contain; "
                           f"refusing to load it")
-    if not magic.startswith(b"PK"):
-        raise GoldenError(f"{path}: not a readable .npz file (starts with {magic!r}, "
-                          f"not a zip archive){hint}")
+    if not magic.startswith(b"PK"):  # its bytes are not echoed: it may be any file
+        raise GoldenError(f"{path}: not a readable .npz file (not a zip archive){hint}")
+    _check_sizes(path, hint)
     arrays: Dict[str, np.ndarray] = {}
     try:
         with np.load(path, allow_pickle=False) as npz:
