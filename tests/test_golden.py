@@ -114,7 +114,9 @@ def test_declared_sizes_are_checked_before_anything_is_unpacked(tmp_path, monkey
     npy = io.BytesIO()
     np.save(npy, np.zeros(1 << 20, np.uint8))               # 1 MiB of zeros, ~1 KiB deflated
     path = tmp_path / "bomb.npz"
-    _zip_with(path, {"outputs.npy": npy.getvalue(), "__meta__.npy": b""})
+    meta = io.BytesIO()
+    np.save(meta, np.array("{}"))
+    _zip_with(path, {"outputs.npy": npy.getvalue(), "__meta__.npy": meta.getvalue()})
     monkeypatch.setattr(golden, "MAX_MEMBER_BYTES", 1 << 16)
     start = time.perf_counter()
     with pytest.raises(golden.GoldenError, match=r"member 'outputs.npy' declares 1048704 bytes, "
@@ -165,3 +167,16 @@ def test_a_stale_temporary_is_removed_by_the_next_write_and_a_fresh_one_is_kept(
     assert not stale.exists()          # an interrupted write of this golden, long ago
     assert fresh.exists()              # perhaps a writer still at work
     assert other.exists()              # another golden's
+
+
+def test_a_header_declaring_more_than_the_member_holds_is_refused_before_allocating(tmp_path):
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(4, np.float32))
+    header["shape"] = (10 ** 6, 10 ** 6)                       # 4 TB of float32 declared
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, header)
+    path = tmp_path / "lies.npz"
+    _zip_with(path, {"outputs.npy": out.getvalue() + np.zeros(4, np.float32).tobytes()})
+    with pytest.raises(golden.GoldenError, match=r"member 'outputs.npy' declares shape "
+                                                 r"\(1000000, 1000000\) of float32 "
+                                                 r"\(4000000000000 bytes\) but holds 16"):
+        golden.load(path)

@@ -129,27 +129,52 @@ def remove_stale_tmp(path: os.PathLike) -> None:
 def _check_sizes(path: Path, hint: str) -> None:
     """Refuse an archive whose members are not ``.npy`` arrays or declare too many bytes.
 
-    Read from the zip's central directory: nothing is decompressed.
+    Sizes come from the zip's central directory and each member's ``.npy``
+    header (only the header is decompressed): NumPy would otherwise unpack a
+    member, or allocate the shape its header declares, before finding it too
+    big or short.
     """
+    total = 0
     try:
         with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy") or info.is_dir():
+                    raise GoldenError(f"{path}: member {info.filename!r} is not an .npy array; "
+                                      f"an .npz holds only .npy members{hint}")
+                limit = MAX_META_BYTES if info.filename == META_KEY + ".npy" else MAX_MEMBER_BYTES
+                if info.file_size > limit:
+                    raise GoldenError(f"{path}: member {info.filename!r} declares "
+                                      f"{info.file_size} bytes, more than the {limit} a reader "
+                                      f"unpacks; refusing it")
+                total += info.file_size
+                _check_header(path, zf, info, hint)
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise GoldenError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})"
                           f"{hint}") from None
-    total = 0
-    for info in infos:
-        if not info.filename.endswith(".npy") or info.is_dir():
-            raise GoldenError(f"{path}: member {info.filename!r} is not an .npy array; an "
-                              f".npz holds only .npy members{hint}")
-        limit = MAX_META_BYTES if info.filename == META_KEY + ".npy" else MAX_MEMBER_BYTES
-        if info.file_size > limit:
-            raise GoldenError(f"{path}: member {info.filename!r} declares {info.file_size} "
-                              f"bytes, more than the {limit} a reader unpacks; refusing it")
-        total += info.file_size
     if total > MAX_TOTAL_BYTES:
         raise GoldenError(f"{path}: its members declare {total} bytes, more than the "
                           f"{MAX_TOTAL_BYTES} a reader unpacks; refusing it")
+
+
+def _check_header(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, hint: str) -> None:
+    """Refuse a member whose ``.npy`` header declares more data than the member holds."""
+    try:
+        with zf.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = read_header(member)
+            header = member.tell()
+    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise GoldenError(f"{path}: member {info.filename!r} is not a readable .npy array "
+                          f"({type(exc).__name__}: {str(exc)[:200]}){hint}") from None
+    count = 1
+    for n in shape:
+        count *= int(n)
+    declared, room = count * dtype.itemsize, info.file_size - header
+    if declared > room:
+        raise GoldenError(f"{path}: member {info.filename!r} declares shape {tuple(shape)} of "
+                          f"{dtype} ({declared} bytes) but holds {room}; refusing it{hint}")
 
 
 def save(path: os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> bytes:
