@@ -180,3 +180,10 @@ def test_a_header_declaring_more_than_the_member_holds_is_refused_before_allocat
                                                  r"\(1000000, 1000000\) of float32 "
                                                  r"\(4000000000000 bytes\) but holds 16"):
         golden.load(path)
+
+
+def test_deeply_nested_metadata_is_one_message_not_a_recursion_error(tmp_path):
+    path = tmp_path / "deep.npz"
+    _write_npz_with(path, __meta__=np.array("[" * 100000 + "]" * 100000))
+    with pytest.raises(golden.GoldenError, match="metadata record is nested too deeply"):
+        golden.load(path)

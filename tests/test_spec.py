@@ -66,3 +66,12 @@ def test_state_shapes_follow_projection_and_tuple_options():
                              S.CellSpec(kind="GRUCell", num_units=6)))
     assert case.state_shapes() == {"state/0/c": (2, 5), "state/0/h": (2, 3),
                                    "state/1": (2, 4), "state/2": (2, 6)}
+
+
+def test_a_spec_file_nested_too_deeply_is_one_message(tmp_path):
+    from tf1_lstm import spec as spec_mod
+
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(spec_mod.SpecError, match=r"deep\.json: JSON nested too deeply"):
+        spec_mod.load_file(path)

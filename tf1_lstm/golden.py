@@ -244,6 +244,9 @@ def load(path: os.PathLike, *, regen_hint: str = "") -> Golden:
     raw = arrays.pop(META_KEY)
     try:
         meta = json.loads(str(raw[()]))
+    except RecursionError:
+        raise GoldenError(f"{path}: metadata record is nested too deeply to be a tf1_lstm "
+                          f"record{hint}") from None
     except (ValueError, TypeError, IndexError) as exc:
         raise GoldenError(f"{path}: metadata record is not valid JSON ({exc}){hint}") from None
     if not isinstance(meta, dict):

@@ -726,6 +726,8 @@ def load_file(path, arrays_path=None) -> CaseSpec:
         data = json.loads(path.read_text())
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the spec ({exc.strerror or exc})") from None
+    except RecursionError:
+        raise SpecError(f"{path}: JSON nested too deeply to be a spec") from None
     except ValueError as exc:
         raise SpecError(f"{path}: not valid JSON ({exc})") from None
     from .golden import GoldenError, read_arrays
