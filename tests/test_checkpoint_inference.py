@@ -134,3 +134,21 @@ def test_training_state_is_recognised_by_place_not_by_optimizer_name():
     summary = kept.summary()
     assert summary.startswith("checkpoint: 1 variable(s) converted; 2 Adam slot; ")
     assert "model variable(s) left over: embedding [10, 3], w/not_a_slot [2]" in summary
+
+
+def test_tf_1_0_names_weights_and_biases_are_read_as_kernel_and_bias():
+    shapes = {"rnn/multi_rnn_cell/cell_0/basic_lstm_cell/weights": (3 + 4, 16),
+              "rnn/multi_rnn_cell/cell_0/basic_lstm_cell/biases": (16,),
+              "rnn/multi_rnn_cell/cell_1/gru_cell/gates/weights": (4 + 2, 4),
+              "rnn/multi_rnn_cell/cell_1/gru_cell/gates/biases": (4,),
+              "rnn/multi_rnn_cell/cell_1/gru_cell/candidate/weights": (4 + 2, 2),
+              "rnn/multi_rnn_cell/cell_1/gru_cell/candidate/biases": (2,),
+              "logits/weights": (2, 3), "logits/biases": (3,)}
+    got = run(shapes)
+    assert [(c.kind, c.num_units) for c in got.spec.cells] == [("BasicLSTMCell", 4), ("GRUCell", 2)]
+    assert got.spec.head == HeadSpec(num_outputs=3, scope="logits", layer="fully_connected")
+    assert got.keys["rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel:0"] == \
+        "rnn/multi_rnn_cell/cell_0/basic_lstm_cell/weights"
+    assert got.keys["rnn/multi_rnn_cell/cell_1/gru_cell/candidate/bias:0"] == \
+        "rnn/multi_rnn_cell/cell_1/gru_cell/candidate/biases"
+    assert sorted(got.keys.values()) == sorted(shapes)

@@ -290,3 +290,29 @@ def test_the_file_is_checked_against_the_trained_graph_which_catches_what_names_
                                    tmp_path / "gru.onnx")
     assert gru.trained is None and gru.ok
     assert "not run in the trained graph: only batch-major dynamic_rnn" in gru.report()
+
+
+def test_a_checkpoint_with_tf_1_0_names_converts_with_and_without_a_spec(tmp_path, capsys):
+    """Before TF 1.2 a cell's variables were weights/biases; Saver(var_list=...) writes them so."""
+    from tf1_lstm import tfcompat
+    from tf1_lstm.engines import tf1
+
+    engine("onnx")
+    tf = tfcompat.load()
+    spec = cases.with_random_weights(cases.get("stacked"), seed=3)
+    weights = {k: np.asarray(v, np.float32) for k, v in spec.weights.items()}
+    with tf.Graph().as_default():
+        tf1.build(spec)
+        variables = tf.compat.v1.trainable_variables()
+        old = {v.name[:-2].replace("/kernel", "/weights").replace("/bias", "/biases"): v
+               for v in variables}
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            for v in variables:
+                sess.run(v.assign(weights[v.name]))
+            prefix = tf.compat.v1.train.Saver(old).save(sess, str(tmp_path / "old.ckpt"))
+    inferred = files.convert_checkpoint(prefix, None, "onnx", tmp_path / "a.onnx")
+    assert inferred.ok and inferred.inventory.left_over == {}, inferred.report()
+    assert sorted(inferred.inventory.used) == sorted(old)
+    given = files.convert_checkpoint(prefix, spec, "onnx", tmp_path / "b.onnx")
+    assert given.ok and given.inventory.left_over == {}, given.report()

@@ -82,6 +82,7 @@ class CaseCheck:
     oracle: Optional[cmp.Comparison] = None
     oracle_note: Optional[str] = None
     obtained_path: Optional[Path] = None
+    obtained_error: Optional[str] = None  # why the obtained arrays could not be written
 
     @property
     def exit_code(self) -> int:
@@ -102,6 +103,8 @@ class CaseCheck:
             lines.append(f"  oracle: {self.oracle_note}")
         if self.obtained_path is not None:
             lines.append(f"  obtained arrays written to {self.obtained_path} for diffing")
+        if self.obtained_error is not None:
+            lines.append(f"  {self.obtained_error}")
         return "\n".join(lines)
 
     def to_json(self) -> dict:
@@ -113,6 +116,7 @@ class CaseCheck:
             "oracle": self.oracle.to_json() if self.oracle else None,
             "oracle_note": self.oracle_note,
             "obtained_path": str(self.obtained_path) if self.obtained_path else None,
+            "obtained_error": self.obtained_error,
         }
 
 
@@ -138,7 +142,9 @@ def check_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, oracle: bool = 
 
     Never raises for bad goldens or bad weights: those become ``status ==
     "error"`` with a message naming the file and array. A mismatch leaves the
-    obtained arrays beside the golden (``<case>.obtained.npz``).
+    obtained arrays beside the golden (``<case>.obtained.npz``); if that file
+    cannot be written, the status stays ``mismatch`` and ``obtained_error``
+    says which path and why.
     """
     path = golden.path_for(golden_dir, spec.name)
     result = CaseCheck(case=spec.name, path=path)
@@ -159,6 +165,9 @@ def check_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, oracle: bool = 
         run = engines.get("tf").execute(spec, weights)
     except (golden.GoldenError, spec_mod.SpecError, ValueError) as exc:
         result.status, result.error = ERROR, str(exc)
+        return result
+    except OSError as exc:  # an unreadable golden (permissions): this case's error, not the run's
+        result.status, result.error = ERROR, f"{exc.filename or path}: {exc.strerror or exc}"
         return result
 
     gold_variables, gold_rest = _split(gold.arrays)
@@ -191,8 +200,13 @@ def check_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, oracle: bool = 
             obtained = dict(obtained_rest)
             obtained.update(initial)
             out = golden.obtained_path_for(golden_dir, spec.name)
-            golden.save(out, obtained, {**metadata(spec, obtained), "obtained": True})
-            result.obtained_path = out
+            try:
+                golden.save(out, obtained, {**metadata(spec, obtained), "obtained": True})
+            except OSError as exc:  # one unwritable file must not cost the other cases' reports
+                reason = exc.strerror or str(exc)
+                result.obtained_error = f"obtained arrays not written: {out}: {reason}"
+            else:
+                result.obtained_path = out
     return result
 
 

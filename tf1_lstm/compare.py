@@ -6,8 +6,21 @@ computation); differences in values are *mismatches*, reported as
 ``assert_allclose`` does: mismatched count, max absolute and relative
 difference, the worst index with obtained vs expected.
 
-An element matches when ``|obtained - expected| <= atol + rtol * |expected|``.
-NaN or infinity in an obtained array never matches.
+Floating-point (and complex) elements:
+
+- where the expected value is finite, an element matches when the obtained
+  value is finite and ``|obtained - expected| <= atol + rtol * |expected|``;
+  a NaN or infinity obtained there never matches (counted as ``nonfinite``);
+- where the expected value is not finite, it compares by position and kind,
+  exactly, whatever the tolerance: an expected ``+inf`` matches only ``+inf``
+  obtained at the same index, ``-inf`` only ``-inf``, NaN only NaN (a complex
+  value with a non-finite part: both parts exactly, NaN where NaN). Anything
+  else obtained there (a finite value, the other infinity, NaN for an
+  infinity) is a mismatch (counted as ``expected_nonfinite``).
+
+Each non-finite mismatch is reported by what differed, e.g. ``expected inf at
+(0, 2), obtained 3.5`` (the first :data:`NONFINITE_SHOWN` of them). Other
+dtypes (ints, bools, strings) compare exactly.
 """
 
 from __future__ import annotations
@@ -35,6 +48,8 @@ DEFAULT_TOLERANCES: Dict[str, Tuple[float, float]] = {
     "float64": (1e-11, 1e-12),
 }
 EXACT = (0.0, 0.0)
+# How many non-finite differences a report spells out, one line each.
+NONFINITE_SHOWN = 5
 
 
 def default_tolerance(dtype: np.dtype) -> Tuple[float, float]:
@@ -60,7 +75,9 @@ class ArrayReport:
     worst_index: Optional[Tuple[int, ...]] = None
     obtained_value: Optional[float] = None
     expected_value: Optional[float] = None
-    nonfinite: int = 0
+    nonfinite: int = 0  # obtained NaN or infinity where a finite value was expected
+    expected_nonfinite: int = 0  # expected NaN or infinity not obtained as the same kind
+    nonfinite_diffs: List[str] = field(default_factory=list)  # the first NONFINITE_SHOWN
 
     @property
     def ok(self) -> bool:
@@ -72,6 +89,13 @@ class ArrayReport:
                f"Mismatched elements: {self.mismatched} / {self.size} ({pct:.3g}%)"]
         if self.nonfinite:
             out.append(f"Obtained NaN or infinity in {self.nonfinite} element(s)")
+        if self.expected_nonfinite:
+            out.append(f"Expected NaN or infinity not obtained in {self.expected_nonfinite} "
+                       f"element(s)")
+        shown = self.nonfinite + self.expected_nonfinite
+        out += self.nonfinite_diffs
+        if shown > len(self.nonfinite_diffs):
+            out.append(f"... and {shown - len(self.nonfinite_diffs)} more non-finite difference(s)")
         out += [f"Max absolute difference: {self.max_abs:.9g}",
                 f"Max relative difference: {self.max_rel:.9g}"]
         if self.worst_index is not None:
@@ -80,7 +104,16 @@ class ArrayReport:
         return out
 
     def to_json(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
+        return {k: _json_value(v) for k, v in self.__dict__.items()}
+
+
+def _json_value(value):
+    """NumPy scalars as Python numbers (complex ones as text), for ``json.dumps``."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, complex):
+        return _fmt(value)
+    return value
 
 
 @dataclass
@@ -138,22 +171,45 @@ def compare_array(name: str, obtained: np.ndarray, expected: np.ndarray,
     wide = np.complex128 if expected.dtype.kind == "c" else np.float64
     obt = obtained.astype(wide)
     exp = expected.astype(wide)
-    finite = np.isfinite(obt)
-    report.nonfinite = int(np.count_nonzero(~finite))
+    exp_finite = np.isfinite(exp)
+    obt_finite = np.isfinite(obt)
+    both = exp_finite & obt_finite
+    # Non-finite expected values: the same kind at the same index, exactly (NaN where NaN).
+    same_kind = _same_exactly(obt, exp)
+    unexpected = exp_finite & ~obt_finite
+    missed = ~exp_finite & ~same_kind
+    report.nonfinite = int(np.count_nonzero(unexpected))
+    report.expected_nonfinite = int(np.count_nonzero(missed))
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        abs_err = np.where(finite, np.abs(obt - exp), np.inf)
-        rel_err = np.where(exp != 0, abs_err / np.abs(exp), np.where(abs_err == 0, 0.0, np.inf))
-        bad = ~(abs_err <= atol + rtol * np.abs(exp))
+        allowed = atol + rtol * np.abs(np.where(exp_finite, exp, 0))
+        abs_err = np.where(both, np.abs(obt - exp), np.where(unexpected | missed, np.inf, 0.0))
+        nonzero = both & (exp != 0)
+        rel_err = np.where(nonzero, abs_err / np.abs(np.where(nonzero, exp, 1)),
+                           np.where(abs_err == 0, 0.0, np.inf))
+        bad = np.where(both, ~(abs_err <= allowed), unexpected | missed)
     report.mismatched = int(np.count_nonzero(bad))
     report.max_abs = float(np.max(abs_err))
     report.max_rel = float(np.max(rel_err))
-    # The worst element: the largest excess over the allowed error.
-    excess = abs_err - (atol + rtol * np.abs(exp))
+    for idx in np.argwhere(unexpected | missed)[:NONFINITE_SHOWN]:
+        idx = tuple(int(i) for i in idx)
+        o, e = _fmt(obtained[idx]), _fmt(expected[idx])
+        report.nonfinite_diffs.append(f"expected {e} at {idx}, obtained {o}" if missed[idx]
+                                      else f"obtained {o} at {idx}, expected {e}")
+    # The worst element: the largest excess over the allowed error (non-finite ones first).
+    excess = np.where(both, abs_err - allowed, np.where(bad, np.inf, -np.inf))
     idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), exp.shape))
     if report.mismatched:
         report.worst_index = idx
         report.obtained_value, report.expected_value = obtained[idx], expected[idx]
     return report
+
+
+def _same_exactly(obtained: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Elementwise: equal, or NaN where NaN (each part of complex values)."""
+    if expected.dtype.kind == "c":
+        return (_same_exactly(obtained.real, expected.real)
+                & _same_exactly(obtained.imag, expected.imag))
+    return (obtained == expected) | (np.isnan(obtained) & np.isnan(expected))
 
 
 def compare(obtained: Mapping[str, np.ndarray], expected: Mapping[str, np.ndarray], *,

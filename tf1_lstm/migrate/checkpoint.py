@@ -42,6 +42,24 @@ def checkpoint_names(spec: CaseSpec, scope: Optional[str] = None) -> Dict[str, s
     return out
 
 
+def with_legacy_names(keys: Mapping[str, str], held: Mapping[str, object]) -> Dict[str, str]:
+    """``keys`` with TF 1.0-1.1's names where the checkpoint holds those instead.
+
+    Cells became layers in TF 1.2, which renamed their variables ``weights`` ->
+    ``kernel`` and ``biases`` -> ``bias``; checkpoints written before hold the old
+    names (:data:`tf1_lstm.migrate.infer.LEGACY_ROLES`).
+    """
+    from .infer import LEGACY_ROLES
+
+    out = dict(keys)
+    for name, key in keys.items():
+        head, _, last = key.rpartition("/")
+        old = [f"{head}/{legacy}" for legacy, now in LEGACY_ROLES.items() if now == last]
+        if key not in held and old and old[0] in held:
+            out[name] = old[0]
+    return out
+
+
 # Files of a checkpoint; its prefix is the name without these suffixes.
 _PARTS = re.compile(r"\.(index|meta|data-\d{5}-of-\d{5})$")
 

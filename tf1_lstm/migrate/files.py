@@ -219,7 +219,7 @@ def convert_checkpoint(path: os.PathLike, spec: Optional[CaseSpec], target: str,
         spec, keys = inferred.spec, inferred.keys
     else:
         spec = spec.forward_only()
-        keys = checkpoint.checkpoint_names(spec, scope)
+        keys = checkpoint.with_legacy_names(checkpoint.checkpoint_names(spec, scope), shapes)
         if meta is not None:
             infer.check_against_meta(spec, keys, meta, where=prefix + ".meta")
     variables = checkpoint.read(prefix, spec, keys=keys)

@@ -45,6 +45,10 @@ from .inventory import training_state
 # Default cell names -> kind (TF1's snake-case class names).
 KIND_OF_NAME = {name: kind for kind, name in naming.DEFAULT_CELL_NAMES.items()}
 PEEPHOLES = ("w_f_diag", "w_i_diag", "w_o_diag")
+# TF 1.0 and 1.1 named a cell's variables as layers' were not yet named (cells became
+# layers in 1.2): weights for kernel, biases for bias, also under gates/, candidate/,
+# projection/.
+LEGACY_ROLES = {"weights": "kernel", "biases": "bias"}
 _LAYER = re.compile(r"^cell_(\d+)$")
 # The inputs the equivalence check feeds when the graph does not fix a shape.
 BATCH, TIME = 3, 5
@@ -71,34 +75,42 @@ class _Cell:
     stack: str           # the stack's scope: everything before multi_rnn_cell/ or the cell name
     layer: Optional[int]  # k of multi_rnn_cell/cell_k, None outside a MultiRNNCell
     name: str            # the cell's own scope name (lstm_cell, or its name=)
-    roles: Dict[str, Tuple[int, ...]]
+    roles: Dict[str, Tuple[int, ...]]   # by today's role names (canonical_role)
+    keys: Dict[str, str] = field(default_factory=dict)  # role -> the checkpoint's key
+
+
+def canonical_role(role: str) -> str:
+    """A cell variable's role by today's name: TF 1.0-1.1 said ``weights``, ``biases``."""
+    head, _, last = role.rpartition("/")
+    last = LEGACY_ROLES.get(last, last)
+    return f"{head}/{last}" if head else last
 
 
 def _cells(shapes: Mapping[str, Tuple[int, ...]]) -> List[_Cell]:
     """Every RNN cell in the checkpoint (its variables grouped under its scope)."""
     paths = set()
     for key in shapes:
-        for role in ("gates/kernel", "kernel"):
-            if key.endswith("/" + role):
-                path = key[:-len(role) - 1]
-                parts = path.split("/")
-                in_rnn = "rnn" in parts[:-1] or (len(parts) >= 2 and _LAYER.match(parts[-2]))
-                if path.endswith(("/gates", "/candidate", "/projection")):
-                    continue
-                if parts[-1] in KIND_OF_NAME or (in_rnn and role == "kernel"
-                                                 and f"{path}/bias" in shapes):
-                    paths.add(path)
-                elif role == "gates/kernel":
-                    paths.add(path)
+        for role in ("gates/kernel", "kernel", "gates/weights", "weights"):
+            if not key.endswith("/" + role):
+                continue
+            path = key[:-len(role) - 1]
+            parts = path.split("/")
+            if path.endswith(("/gates", "/candidate", "/projection")):
+                continue
+            in_rnn = "rnn" in parts[:-1] or (len(parts) >= 2 and bool(_LAYER.match(parts[-2])))
+            biased = f"{path}/bias" in shapes or f"{path}/biases" in shapes
+            if parts[-1] in KIND_OF_NAME or role.startswith("gates/") or (in_rnn and biased):
+                paths.add(path)
     cells = []
     for path in sorted(paths):
         parts = path.split("/")
         name, layer, stack_parts = parts[-1], None, parts[:-1]
         if len(parts) >= 3 and parts[-3] == "multi_rnn_cell" and _LAYER.match(parts[-2]):
             layer, stack_parts = int(_LAYER.match(parts[-2]).group(1)), parts[:-3]
-        roles = {key[len(path) + 1:]: tuple(shape) for key, shape in shapes.items()
-                 if key.startswith(path + "/")}
-        cells.append(_Cell(path, "/".join(stack_parts), layer, name, roles))
+        keys = {canonical_role(key[len(path) + 1:]): key for key in shapes
+                if key.startswith(path + "/")}
+        roles = {role: tuple(shapes[key]) for role, key in keys.items()}
+        cells.append(_Cell(path, "/".join(stack_parts), layer, name, roles, keys))
     return cells
 
 
@@ -250,7 +262,7 @@ def infer(shapes: Mapping[str, Sequence[int]], dtypes: Mapping[str, str], *,
                     description=f"inferred from {where}")
     keys = {}
     for name, info in naming.layout(spec).items():
-        keys[name] = (f"{cells[info.layer].path}/{info.role}" if info.layer >= 0 else name[:-2])
+        keys[name] = cells[info.layer].keys[info.role] if info.layer >= 0 else name[:-2]
     return Inferred(spec, keys, notes)
 
 
@@ -321,7 +333,7 @@ def cells_of(spec: CaseSpec, keys: Mapping[str, str]) -> List[_Cell]:
         path = keys[kernel][:-len(layout[kernel].role) - 1]
         relative = path.split("/")[-3 if spec.multi_rnn else -1:]
         stack = path[:-len("/".join(relative))].rstrip("/")
-        cells.append(_Cell(path, stack, k if spec.multi_rnn else None, relative[-1], {}))
+        cells.append(_Cell(path, stack, k if spec.multi_rnn else None, relative[-1], {}, {}))
     return cells
 
 
