@@ -201,6 +201,36 @@ def test_unavailable_symbols_fail_naming_the_symbol_and_its_replacement(tmp_path
         run_script(script)
 
 
+def test_contribs_files_import_by_their_paths_in_tf1s_source_tree(tmp_path):
+    """TF1 code imported contrib files: tensorflow/contrib/rnn/python/ops/rnn_cell.py, ..."""
+    script = write_script(tmp_path, """
+        import tensorflow as tf
+        from tensorflow.contrib.rnn.python.ops import rnn_cell, core_rnn_cell
+        from tensorflow.contrib.rnn.python.ops.core_rnn_cell import _linear
+        from tensorflow.contrib.legacy_seq2seq.python.ops import seq2seq
+        from tensorflow.contrib.seq2seq.python.ops import helper, attention_wrapper
+        from tensorflow.contrib.layers.python.layers import initializers, layers
+        import tensorflow.contrib.rnn.python.ops.lstm_ops as lstm_ops
+
+        assert rnn_cell.LayerNormBasicLSTMCell is tf.contrib.rnn.LayerNormBasicLSTMCell
+        assert core_rnn_cell.OutputProjectionWrapper is tf.contrib.rnn.OutputProjectionWrapper
+        assert seq2seq.rnn_decoder is tf.contrib.legacy_seq2seq.rnn_decoder
+        assert helper.TrainingHelper is tf.contrib.seq2seq.TrainingHelper
+        assert attention_wrapper.AttentionWrapper is tf.contrib.seq2seq.AttentionWrapper
+        assert initializers.xavier_initializer is tf.contrib.layers.xavier_initializer
+        assert layers.fully_connected is tf.contrib.layers.fully_connected
+        assert lstm_ops.LSTMBlockCell is tf.contrib.rnn.LSTMBlockCell
+        with tf.variable_scope("lin"):
+            y = _linear([tf.zeros([2, 3]), tf.zeros([2, 4])], 5, bias=True)
+        assert y.shape.as_list() == [2, 5]
+        assert sorted(v.name for v in tf.global_variables()) == ["lin/bias:0", "lin/kernel:0"]
+        from tensorflow.contrib.rnn.python.ops import no_such_file
+    """)
+    with pytest.raises(ScriptFailed, match=r"TF1ImportError: tf\.contrib\.rnn\.python\.ops\."
+                                           r"no_such_file is not available"):
+        run_script(script)
+
+
 def test_hasattr_still_answers_false_for_missing_symbols(tmp_path):
     script = write_script(tmp_path, """
         import tensorflow as tf

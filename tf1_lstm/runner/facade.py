@@ -259,6 +259,35 @@ def build(tf, reset_default_graph: Optional[Callable[[], None]] = None
     return {"tensorflow": top, **modules}
 
 
+# The levels of TF 1.x's source tree between a contrib module and its files
+# (tensorflow/contrib/rnn/python/ops/rnn_cell.py, contrib/layers/python/layers/layers.py):
+# tf1_lstm.contrib mirrors the files, not these levels.
+_SOURCE_LEVELS = (("python", "ops"), ("python", "layers"), ("python",))
+
+
+def internal_module(serving: str, rest: Sequence[str]) -> str:
+    """The module serving ``tensorflow.contrib.<m>.<rest>`` when ``serving`` serves ``<m>``.
+
+    TF1 code imported contrib's files by their paths in TF's source tree:
+    ``tensorflow.contrib.rnn.python.ops.rnn_cell`` is ``tf1_lstm.contrib.rnn.rnn_cell``
+    (a file we do not have is refused); where one module of ours serves the
+    whole contrib module, every file is that module
+    (``legacy_seq2seq.python.ops.seq2seq`` *is* ``tf.contrib.legacy_seq2seq``); the
+    source levels alone (``tensorflow.contrib.rnn.python.ops``) are the contrib module.
+    """
+    rest = list(rest)
+    for levels in _SOURCE_LEVELS:
+        if tuple(rest[:len(levels)]) == levels:
+            files = rest[len(levels):]
+            if not files:
+                return serving
+            top = importlib.util.find_spec(serving)
+            if top is not None and top.submodule_search_locations is not None:
+                return ".".join([serving, *files])  # a package: its file, or nothing
+            return serving
+    return ".".join([serving, *rest])
+
+
 class _AliasLoader(importlib.abc.Loader):
     """Loads ``tensorflow.<x>`` as the already importable module that serves it."""
 
@@ -266,7 +295,16 @@ class _AliasLoader(importlib.abc.Loader):
         self._target = target
 
     def create_module(self, spec):
-        return importlib.import_module(self._target)
+        module = importlib.import_module(self._target)
+        if not spec.name.endswith(tuple("." + ".".join(levels) for levels in _SOURCE_LEVELS)):
+            return module
+        # tensorflow.contrib.<m>.python.ops: a package view of the module serving <m>, so
+        # that `from tensorflow.contrib.<m>.python.ops import <file>` asks this finder
+        # for tensorflow.contrib.<m>.python.ops.<file> (and a file we lack is named).
+        view = types.ModuleType(spec.name, module.__doc__)
+        view.__path__ = []
+        view.__getattr__ = lambda name: getattr(module, name)
+        return view
 
     def exec_module(self, module) -> None:
         """Nothing: the serving module ran when it was imported."""
@@ -301,7 +339,7 @@ class ModuleFinder(importlib.abc.MetaPathFinder):
         parts = fullname.split(".")
         if parts[1:3] == ["contrib", "slim"] or (
                 len(parts) > 3 and parts[1] == "contrib" and parts[2] in CONTRIB_MODULES):
-            return ".".join([CONTRIB_MODULES[parts[2]], *parts[3:]])
+            return internal_module(CONTRIB_MODULES[parts[2]], parts[3:])
         return None
 
     def find_spec(self, fullname: str, path=None, target=None):

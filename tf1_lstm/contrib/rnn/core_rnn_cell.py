@@ -75,6 +75,10 @@ def linear(args, output_size: int, bias: bool, bias_initializer=None, kernel_ini
         return tf.nn.bias_add(res, biases)
 
 
+# TF 1.x's name for it in this module (custom cells of the time imported it).
+_linear = linear
+
+
 class _Wrapper(RNNCell):
     """A cell around ``cell`` whose state is ``cell``'s."""
 
