@@ -193,6 +193,9 @@ def test_scripts_run_in_graph_mode_with_tf1_reset_semantics(tmp_path, capsys):
     ("tf.estimator.Estimator", r"tf\.estimator is not available .*removed in TensorFlow 2\.16"),
     ("tf.enable_eager_execution()", r"tf\.enable_eager_execution .*runs TF1 scripts in graph mode"),
     ("tf.no_such_symbol", r"tf\.no_such_symbol is not available .*no replacement known"),
+    ("tf.pack([1, 2])", r"tf\.pack is not available .*TF 1\.0 renamed it tf\.stack; the script "
+                        r"was written for TensorFlow 0\.x"),
+    ("tf.merge_all_summaries()", r"TF 1\.0 renamed it tf\.summary\.merge_all"),
 ])
 def test_unavailable_symbols_fail_naming_the_symbol_and_its_replacement(tmp_path, statement,
                                                                         error):

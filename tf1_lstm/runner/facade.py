@@ -83,6 +83,19 @@ REPLACEMENTS: Dict[str, str] = {
     "enable_v2_behavior": "run the script with plain python: TF2 behaviour is the default",
 }
 
+# TensorFlow 0.x names that TF 1.0 renamed (its release notes): TF 1.x scripts never had
+# them, so they stay missing, and the message says what the script was written for.
+PRE_1_0_RENAMES: Dict[str, str] = {
+    "mul": "multiply", "sub": "subtract", "neg": "negative", "pack": "stack",
+    "unpack": "unstack", "concat_v2": "concat", "select": "where", "batch_matmul": "matmul",
+    "merge_all_summaries": "summary.merge_all", "merge_summary": "summary.merge",
+    "scalar_summary": "summary.scalar", "histogram_summary": "summary.histogram",
+    "image_summary": "summary.image", "audio_summary": "summary.audio",
+}
+for _old, _new in PRE_1_0_RENAMES.items():
+    REPLACEMENTS[_old] = (f"TF 1.0 renamed it tf.{_new}; the script was written for TensorFlow "
+                          f"0.x, which tf1_lstm does not emulate (edit the script)")
+
 # Removed tf.contrib submodules that exist as stand-ins, so that the error comes
 # at the symbol (tf.contrib.learn.Estimator) and names its replacement.
 CONTRIB_STUBS = tuple(sorted(key.split(".")[1] for key in REPLACEMENTS
