@@ -56,7 +56,7 @@ def test_output_drift_fails_math_but_not_init(golden_copy):
     assert result.obtained_path is None
 
 
-def test_nan_weights_give_nan_outputs_reported_as_mismatch(golden_copy):
+def test_nan_weights_in_a_golden_are_an_error_naming_the_variable(golden_copy):
     path = golden_copy / "single_cell.npz"
 
     def poison(arrays):
@@ -64,8 +64,25 @@ def test_nan_weights_give_nan_outputs_reported_as_mismatch(golden_copy):
 
     _rewrite(path, poison)
     result = checker.check_case(cases.get("single_cell"), golden_copy, write_obtained=False)
+    assert result.status == checker.ERROR
+    assert (f"{path}: case 'single_cell': variable 'LSTM_sample1/basic_lstm_cell/bias:0' holds "
+            f"NaN or infinity (nan at (0,))") in result.error
+
+
+def test_nan_outputs_are_reported_as_mismatch(golden_copy, monkeypatch):
+    from tf1_lstm import reference
+
+    real = reference.run
+
+    def poisoned(spec, weights=None):
+        arrays = real(spec, weights)
+        arrays["outputs"] = arrays["outputs"] + np.float32(np.nan)
+        return arrays
+
+    monkeypatch.setattr(reference, "run", poisoned)
+    result = checker.check_case(cases.get("single_cell"), golden_copy, write_obtained=False)
     assert result.status == checker.MISMATCH
-    assert "Obtained NaN or infinity" in result.report()
+    assert not result.oracle.ok and "Obtained NaN or infinity in 4 element(s)" in result.report()
 
 
 @pytest.mark.parametrize("change, message", [

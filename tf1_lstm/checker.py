@@ -249,16 +249,36 @@ def replacement_report(path: Path, arrays: Mapping[str, np.ndarray], meta: Mappi
     return detail
 
 
+def _refuse_nonfinite(spec: CaseSpec, arrays: Mapping[str, np.ndarray], path: Path) -> None:
+    """Raise ``ValueError`` naming the case and every result array holding NaN or infinity."""
+    bad = []
+    for name, value in sorted(arrays.items()):
+        value = np.asarray(value)
+        if value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
+            where = np.argwhere(~np.isfinite(value))
+            first = tuple(int(i) for i in where[0])
+            bad.append(f"{name!r} ({len(where)} of {value.size} element(s), first "
+                       f"{value[first]} at {first})")
+    if bad:
+        raise ValueError(f"case {spec.name!r}: nothing written to {path}: results hold NaN or "
+                         f"infinity: {'; '.join(bad)}; a golden holds finite values unless the "
+                         f"case declares allow_nonfinite=True")
+
+
 def regen_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, force: bool = False) -> RegenResult:
     """Generate ``spec``'s golden; replace a different existing one only with ``force``.
 
     An existing golden with identical bytes is left untouched. One that
     differs is compared with the new arrays and the comparison is returned
-    in the message, whether or not it is replaced.
+    in the message, whether or not it is replaced. Results holding NaN or
+    infinity are refused (``error``, nothing written) unless the case
+    declares ``allow_nonfinite``.
     """
     path = golden.path_for(golden_dir, spec.name)
     try:
         arrays = golden_arrays(spec)
+        if not spec.allow_nonfinite:
+            _refuse_nonfinite(spec, arrays, path)
         meta = metadata(spec, arrays)
         data = golden.encode(arrays, meta)
     except (spec_mod.SpecError, ValueError) as exc:
@@ -331,9 +351,15 @@ def check_engines(spec: CaseSpec, names: List[str], golden_dir: Path = GOLDEN_DI
     path = golden.path_for(golden_dir, spec.name)
     try:
         gold = golden.load(path, regen_hint=f"create it with: {regen_command(spec.name)}")
-        weights = naming.check_weights(spec, naming.split_variables(gold.arrays))
+        try:
+            weights = naming.check_weights(spec, naming.split_variables(gold.arrays))
+        except ValueError as exc:
+            raise golden.GoldenError(f"{path}: {exc}") from None
     except (golden.GoldenError, ValueError) as exc:
         return [EngineCheck(name, ERROR, str(exc)) for name in names]
+    except OSError as exc:  # an unreadable golden: this case's error, not the whole run's
+        return [EngineCheck(name, ERROR, f"{exc.filename or path}: {exc.strerror or exc}")
+                for name in names]
     out = []
     for name in names:
         try:

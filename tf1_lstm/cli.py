@@ -119,18 +119,21 @@ def _cmd_compute(args) -> int:
         raise _UsageError(f"--engine: unknown engine {args.engine!r}; known engines: "
                           f"{', '.join(engines.ENGINES)}")
     if args.out:
-        _check_output(Path(args.out), args.force,
-                      inputs=[args.spec, args.arrays, args.weights])
+        _check_output(Path(args.out), args.force, inputs=_compute_inputs(args))
     spec = _load_spec(args.spec, args.arrays)
-    if args.engine != "numpy":
-        _quiet_tensorflow()
     weights = None
-    if args.weights:
+    if args.weights:  # read and checked before TensorFlow loads; the message names the file
         from . import naming
 
         stored = golden.read_arrays(args.weights, what="weights file")
         stored.pop(golden.META_KEY, None)
         weights = naming.split_variables(stored) or stored
+        try:
+            naming.check_weights(spec, weights)
+        except ValueError as exc:
+            raise ValueError(f"{args.weights}: {exc}") from None
+    if args.engine != "numpy":
+        _quiet_tensorflow()
     try:
         engine = engines.get(args.engine)
     except ImportError as exc:
@@ -149,13 +152,43 @@ def _cmd_compute(args) -> int:
     return EXIT_OK
 
 
+def _compute_inputs(args):
+    """``(path, what it is)`` for every file ``compute`` reads: explicit or by default."""
+    inputs = []
+    spec = Path(args.spec)
+    if spec.exists():  # else a built-in case name (_load_spec), which reads no file
+        inputs.append((spec, "the spec"))
+        if not args.arrays:
+            inputs.append((spec.with_suffix(".npz"), "the spec's sidecar arrays (read by "
+                           "default: the spec's path with suffix .npz)"))
+    if args.arrays:
+        inputs.append((Path(args.arrays), "the spec's sidecar arrays (--arrays)"))
+    if args.weights:
+        inputs.append((Path(args.weights), "the weights file (--weights)"))
+    return inputs
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` are one file: the same real path (symlinks, ``./``) or inode."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links
+    except OSError:
+        return False
+
+
 def _check_output(out: Path, force: bool, inputs) -> None:
-    """Refuse an output path that would overwrite an input, or any existing file without --force."""
+    """Refuse an output path that is a file the command reads (with or without --force), a
+    directory, or any existing file without --force."""
     if not out.name.endswith(".npz"):
         raise _UsageError(f"--out {out}: the result file must end in .npz")
-    for given in inputs:
-        if given and Path(given).exists() and out.resolve() == Path(given).resolve():
-            raise _UsageError(f"--out {out}: is one of the command's inputs; refusing to overwrite it")
+    for given, what in inputs:
+        if given.exists() and _same_file(out, given):
+            raise _UsageError(f"--out {out}: would overwrite {given}, {what}, which this "
+                              f"command reads; refused even with --force (nothing written)")
+    if out.is_dir():
+        raise _UsageError(f"--out {out}: is a directory; give the path of an .npz file")
     if out.exists() and not force:
         raise _UsageError(f"--out {out}: exists; pass --force to replace it")
 

@@ -134,8 +134,11 @@ def check_weights(spec: CaseSpec, weights: Mapping[str, np.ndarray]) -> Dict[str
     """Validate a TF-name -> array mapping against ``spec``; return it as ``spec.dtype`` arrays.
 
     Raises:
-      ValueError: a missing or unknown variable, or a shape that does not fit;
-        the message names the variable and both shapes.
+      ValueError: a missing or unknown variable, a shape that does not fit
+        (the message names the variable and both shapes), an array that is
+        not floating-point (ints, bools: never cast silently; names the
+        variable and its dtype), or one holding NaN or infinity (names the
+        variable and the first such index).
     """
     want = layout(spec)
     missing = [n for n in want if n not in weights]
@@ -154,6 +157,13 @@ def check_weights(spec: CaseSpec, weights: Mapping[str, np.ndarray]) -> Dict[str
         if value.shape != info.shape:
             raise ValueError(f"case {spec.name!r}: variable {name!r} has shape {info.shape}, "
                              f"the weights give shape {value.shape}")
+        if value.dtype.kind != "f":
+            raise ValueError(f"case {spec.name!r}: variable {name!r} has dtype {value.dtype}; "
+                             f"weights must be floating-point ({spec.dtype})")
+        if not np.all(np.isfinite(value)):
+            first = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
+            raise ValueError(f"case {spec.name!r}: variable {name!r} holds NaN or infinity "
+                             f"({value[first]} at {first}); weights must be finite")
         out[name] = value.astype(spec.dtype, copy=False)
     return out
 

@@ -188,6 +188,9 @@ class TrainSpec:
 
     def __post_init__(self) -> None:
         if self.targets is not None:
+            why = _not_a_number(self.targets, "train.targets")
+            if why:
+                raise SpecError(why)
             targets = np.array(self.targets, dtype=np.float64)
             targets.setflags(write=False)
             object.__setattr__(self, "targets", targets)
@@ -234,6 +237,9 @@ class CaseSpec:
         gradient measure).
       train: train the weights for a few steps (see :class:`TrainSpec`).
       tolerances: per-array ``(rtol, atol)`` overrides, by result name.
+      allow_nonfinite: the case expects NaN or infinity among its results;
+        without it ``tf1-lstm regen`` refuses to write a golden holding them
+        (they compare by position and kind, see :mod:`tf1_lstm.compare`).
     """
 
     name: str
@@ -257,6 +263,7 @@ class CaseSpec:
     jacobian: bool = False
     train: Optional[TrainSpec] = None
     tolerances: Mapping[str, Tuple[float, float]] = field(default_factory=dict)
+    allow_nonfinite: bool = False
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -365,7 +372,8 @@ def _check_types(spec: "CaseSpec") -> None:
     need(isinstance(spec.name, str), "name", "a string", spec.name)
     for name in ("description", "driver", "feed", "dtype"):
         need(isinstance(getattr(spec, name), str), name, "a string", getattr(spec, name))
-    for name in ("multi_rnn", "multi_state_is_tuple", "time_major", "gradients", "jacobian"):
+    for name in ("multi_rnn", "multi_state_is_tuple", "time_major", "gradients", "jacobian",
+                 "allow_nonfinite"):
         need(isinstance(getattr(spec, name), bool), name, "true or false", getattr(spec, name))
     need(_is_int(spec.seed), "seed", "an integer", spec.seed)
     if spec.scope is not None:
@@ -426,7 +434,36 @@ def _check_types(spec: "CaseSpec") -> None:
          "weights", "null, a number or an object of arrays", spec.weights)
 
 
+def _not_a_number(value: Any, where: str) -> Optional[str]:
+    """Why ``value`` (a number, an array or nested lists of them) is not all numbers, or None.
+
+    ``np.array(True, dtype=float)`` is 1.0 and ``np.array("2", dtype=float)`` is 2.0: JSON
+    ``true`` or ``"2"`` must be refused before the cast, naming where they are.
+    """
+    if isinstance(value, (list, tuple)):
+        for k, item in enumerate(value):
+            why = _not_a_number(item, f"{where}[{k}]")
+            if why:
+                return why
+        return None
+    if isinstance(value, float) or _is_int(value):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return (f"{where}: expected a number, got {str(bool(value)).lower()} "
+                f"(booleans are not numbers)")
+    kind = np.asarray(value).dtype.kind
+    if kind in "iuf":
+        return None
+    if isinstance(value, np.ndarray):
+        extra = " (booleans are not numbers)" if kind == "b" else ""
+        return f"{where}: expected an array of numbers, got dtype {value.dtype}{extra}"
+    return f"{where}: expected a number, got {value!r} ({type(value).__name__})"
+
+
 def _frozen_array(value: Any, dtype: str, what: str) -> np.ndarray:
+    why = _not_a_number(value, what)
+    if why:
+        raise SpecError(why)
     try:
         array = np.array(value, dtype=dtype if dtype in DTYPES else None)
     except (TypeError, ValueError) as exc:
@@ -475,6 +512,17 @@ def validate(spec: CaseSpec) -> None:
              f"got shape {spec.inputs.shape}")
     if not np.all(np.isfinite(spec.inputs)):
         fail("inputs: contains NaN or infinity")
+    arrays = {}
+    if isinstance(spec.initial_state, Mapping):
+        arrays.update({f"initial_state[{k!r}]": v for k, v in spec.initial_state.items()})
+    if isinstance(spec.weights, Mapping):
+        arrays.update({f"weights[{k!r}]": v for k, v in spec.weights.items()})
+    if spec.train is not None and spec.train.targets is not None:
+        arrays["train.targets"] = spec.train.targets
+    for where, array in arrays.items():
+        if not np.all(np.isfinite(array)):
+            first = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+            fail(f"{where}: contains NaN or infinity ({array[first]} at {first})")
     if spec.placeholder_shape is not None:
         ps = spec.placeholder_shape
         if len(ps) != spec.inputs.ndim:
