@@ -360,13 +360,16 @@ def test_tolerances_are_stored_with_the_capture_and_can_be_overridden(toy, tmp_p
     capsys.readouterr()
 
 
-def test_nan_is_never_captured(toy, tmp_path, capsys):
+def test_nan_is_captured_as_it_is_and_checked_exactly(toy, tmp_path, capsys):
+    """A diverging script: the check wants NaN where the capture has NaN, and only there."""
     capture = tmp_path / "toy.npz"
-    assert run_cli(toy, "--capture", capture, "--", "--nan") == 2
+    assert run_cli(toy, "--capture", capture, "--", "--nan") == 0
     err = capsys.readouterr().err
-    assert "nothing written to" in err and "a capture with NaN or infinity could never" in err
+    assert "note: NaN or infinity captured; a check requires the same non-finite" in err
     assert "array 'call/0001/fetch/y' holds NaN or infinity in 8 of 8 element(s)" in err
-    assert not capture.exists()
+    assert run_cli(toy, "--check", capture, "--", "--nan") == 0
+    assert run_cli(toy, "--check", capture) == 1
+    assert re.search(r"expected nan at \(0, 0\), obtained -?\d", capsys.readouterr().err)
 
 
 def test_a_failing_script_writes_nothing(toy, tmp_path, capsys):
