@@ -20,7 +20,7 @@ head           ``<head scope>/weights``, ``.../biases``    ``[P or H, n]``, ``[n
 LSTM kernels act on ``concat([x, h])`` and their columns hold the gates in
 the order ``i, j, f, o`` (input gate, new input, forget gate, output gate).
 
-Outer scopes: ``dynamic_rnn`` opens ``rnn``; a ``MultiRNNCell`` opens
+Outer scopes: ``dynamic_rnn`` and ``static_rnn`` open ``rnn`` (or their ``scope=``); a ``MultiRNNCell`` opens
 ``multi_rnn_cell/cell_<k>``; the case's ``scope`` comes first. The default
 cell names are Keras' snake-case class names (``lstm_cell``, ...).
 """
@@ -66,8 +66,8 @@ def cell_scope(spec: CaseSpec, layer: int) -> str:
     parts: List[str] = []
     if spec.scope:
         parts.append(spec.scope)
-    if spec.driver == "dynamic_rnn":
-        parts.append("rnn")
+    if spec.driver != "call":
+        parts.append(spec.rnn_scope or "rnn")
     if spec.multi_rnn:
         parts += ["multi_rnn_cell", f"cell_{layer}"]
     parts.append(cell.name or DEFAULT_CELL_NAMES[cell.kind])

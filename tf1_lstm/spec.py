@@ -51,7 +51,9 @@ LSTM_KINDS = ("LSTMCell", "BasicLSTMCell")
 # (``0.0 in (None, False)`` is True, because ``0.0 == False``).
 LSTM_OPTIONS = {"use_peepholes": False, "cell_clip": None, "num_proj": None, "proj_clip": None}
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "softsign", "identity")
-DRIVERS = ("call", "dynamic_rnn")
+DRIVERS = ("call", "dynamic_rnn", "static_rnn")
+# The drivers that run a sequence (inputs (B, T, I), sequence_length, time_major).
+SEQUENCE_DRIVERS = ("dynamic_rnn", "static_rnn")
 FEEDS = ("constant", "placeholder")
 DTYPES = ("float32", "float64")
 # "zeros": the document's ``(tf.zeros([B, H]),) * 2``; None: the driver's own
@@ -213,8 +215,13 @@ class CaseSpec:
       multi_state_is_tuple: ``MultiRNNCell(state_is_tuple=...)``; False (TF
         0.x's default) concatenates the layers' one-tensor states into one
         ``state`` array, which needs every cell to have a one-tensor state.
-      driver: ``"call"`` (``output, state = cell(inputs, state)``) or
-        ``"dynamic_rnn"``.
+      driver: ``"call"`` (``output, state = cell(inputs, state)``),
+        ``"dynamic_rnn"`` or ``"static_rnn"`` (``tf.nn.static_rnn`` on the
+        inputs unstacked along time; the outputs stacked back): the same
+        variables and results.
+      rnn_scope: the driver's own ``scope=`` argument (``dynamic_rnn(cell, x,
+        scope="encoder")``): its variables are ``<scope>/<rnn_scope>/...``
+        where TF's default is ``<scope>/rnn/...``.
       scope: ``tf.variable_scope`` name around the call (``None``: none).
       feed: ``"constant"`` (``tf.constant(inputs)``) or ``"placeholder"``.
       placeholder_shape: the placeholder's static shape, ``None`` entries for
@@ -249,6 +256,7 @@ class CaseSpec:
     multi_rnn: bool = False
     multi_state_is_tuple: bool = True
     driver: str = "dynamic_rnn"
+    rnn_scope: Optional[str] = None
     scope: Optional[str] = None
     feed: str = "placeholder"
     placeholder_shape: Optional[Tuple[Optional[int], ...]] = None
@@ -376,9 +384,11 @@ def _check_types(spec: "CaseSpec") -> None:
                  "allow_nonfinite"):
         need(isinstance(getattr(spec, name), bool), name, "true or false", getattr(spec, name))
     need(_is_int(spec.seed), "seed", "an integer", spec.seed)
-    if spec.scope is not None:
-        need(isinstance(spec.scope, str) and bool(_SCOPE_NAME.match(spec.scope)), "scope",
-             "a TF variable scope name (letters, digits, '.', '_', '-', '/')", spec.scope)
+    for name in ("scope", "rnn_scope"):
+        value = getattr(spec, name)
+        if value is not None:
+            need(isinstance(value, str) and bool(_SCOPE_NAME.match(value)), name,
+                 "a TF variable scope name (letters, digits, '.', '_', '-', '/')", value)
     need(isinstance(spec.cells, (list, tuple)) and len(spec.cells) > 0
          and all(isinstance(c, CellSpec) for c in spec.cells), "cells", "a non-empty list of cells",
          spec.cells)
@@ -533,9 +543,12 @@ def validate(spec: CaseSpec) -> None:
                      f"{_shape_str(ps)} (dimension {dim} is {got}, expected {want})")
     if spec.driver == "call":
         if spec.sequence_length is not None:
-            fail("sequence_length: only dynamic_rnn takes sequence lengths")
+            fail("sequence_length: only dynamic_rnn and static_rnn take sequence lengths")
         if spec.time_major:
-            fail("time_major: only dynamic_rnn has a time axis")
+            fail("time_major: only dynamic_rnn and static_rnn have a time axis")
+        if spec.rnn_scope is not None:
+            fail("rnn_scope: is the scope= of dynamic_rnn or static_rnn; a cell call has none "
+                 "(use scope)")
     if spec.initial_state == "zeros" and spec.driver != "call":
         fail("initial_state: 'zeros' is the document's plain tuple (tf.zeros([B, H]),) * 2 for "
              "one cell call; dynamic_rnn needs the cell's own state structure: use null "

@@ -27,6 +27,8 @@ parser.add_argument("--scope", default="encoder")
 parser.add_argument("--activation", default="tanh", choices=["tanh", "relu"])
 parser.add_argument("--time_major", action="store_true")
 parser.add_argument("--steps", type=int, default=3)
+parser.add_argument("--driver", default="dynamic", choices=["dynamic", "static"])
+parser.add_argument("--rnn_scope", default=None, help="the driver's own scope= argument")
 parser.add_argument("--residual", action="store_true", help="a ResidualWrapper on the last layer")
 args = parser.parse_args()
 
@@ -53,7 +55,13 @@ with tf.variable_scope(args.scope):
     if args.residual:
         cells[-1] = tf.nn.rnn_cell.ResidualWrapper(cells[-1])
     cell = cells[0] if len(cells) == 1 else tf.nn.rnn_cell.MultiRNNCell(cells)
-    outputs, state = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32, time_major=args.time_major)
+    if args.driver == "static":
+        steps, state = tf.nn.static_rnn(cell, tf.unstack(x, axis=0 if args.time_major else 1),
+                                        dtype=tf.float32, scope=args.rnn_scope)
+        outputs = tf.stack(steps, axis=0 if args.time_major else 1)
+    else:
+        outputs, state = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32, time_major=args.time_major,
+                                           scope=args.rnn_scope)
 last = outputs[-1] if args.time_major else outputs[:, -1]
 if args.head == "dense":
     logits = tf.layers.dense(last, CLASSES)

@@ -111,7 +111,7 @@ def _initial_state(tf, spec: CaseSpec, cell_obj, dtype):
         # The document's `state = (tf.zeros([1, LSTM_CELL_SIZE]),) * 2`.
         return (v1.zeros([spec.batch_size, spec.cells[0].num_units], dtype=dtype),) * 2
     if spec.initial_state is None:
-        if spec.driver == "dynamic_rnn" and not spec.gradients:
+        if spec.driver != "call" and not spec.gradients:
             return None
         return cell_obj.zero_state(spec.batch_size, dtype)
     if not spec.multi_state_is_tuple:
@@ -276,6 +276,9 @@ def build(spec: CaseSpec) -> Built:
     feed: Dict[Any, np.ndarray] = {}
     if spec.feed == "placeholder":
         shape = spec.placeholder_shape or (None,) * (spec.inputs.ndim - 1) + (spec.input_depth,)
+        if spec.driver == "static_rnn":  # static_rnn unstacks along time: T must be known
+            axis = 0 if spec.time_major else 1
+            shape = tuple(spec.inputs.shape[axis] if k == axis else d for k, d in enumerate(shape))
         inputs = v1.placeholder(dtype, list(shape))
         feed[inputs] = spec.inputs
     else:
@@ -287,14 +290,21 @@ def build(spec: CaseSpec) -> Built:
         if spec.driver == "call":
             output, state = cell_obj(inputs, state0)
         else:
-            kwargs: Dict[str, Any] = {"time_major": spec.time_major} if spec.time_major else {}
+            kwargs: Dict[str, Any] = {"dtype": dtype}
+            if state0 is not None:
+                kwargs["initial_state"] = state0
             if spec.sequence_length is not None:
                 kwargs["sequence_length"] = v1.constant(list(spec.sequence_length), dtype=tf.int32)
-            if state0 is None:
-                output, state = v1.nn.dynamic_rnn(cell_obj, inputs, dtype=dtype, **kwargs)
+            if spec.rnn_scope is not None:
+                kwargs["scope"] = spec.rnn_scope
+            if spec.driver == "static_rnn":
+                axis = 0 if spec.time_major else 1
+                steps, state = v1.nn.static_rnn(cell_obj, tf.unstack(inputs, axis=axis), **kwargs)
+                output = tf.stack(steps, axis=axis)
             else:
-                output, state = v1.nn.dynamic_rnn(cell_obj, inputs, initial_state=state0,
-                                                  dtype=dtype, **kwargs)
+                if spec.time_major:
+                    kwargs["time_major"] = True
+                output, state = v1.nn.dynamic_rnn(cell_obj, inputs, **kwargs)
 
     fetches: Dict[str, Any] = {"outputs": output}
     fetches.update(_flatten_state(spec, state))

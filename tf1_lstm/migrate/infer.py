@@ -243,21 +243,26 @@ def infer(shapes: Mapping[str, Sequence[int]], dtypes: Mapping[str, str], *,
         time_major = bool(options["time_major"])
         fixed_batch, fixed_time = meta.input_dims(wanted)
         batch, time = fixed_batch or batch, fixed_time or time
-    driver = "dynamic_rnn" if looped else "call"
-    if looped and parts and parts[-1] == "rnn":
-        spec_scope = "/".join(parts[:-1]) or None
-    elif looped:  # dynamic_rnn(scope=...): no rnn/ of its own; the keys map the names
-        spec_scope = None
-        notes.append(f"dynamic_rnn(scope={wanted!r}) built the stack: its variables are "
-                     f"{wanted}/..., which a spec names rnn/... (the conversion maps them)")
+    named_rnn = bool(parts) and parts[-1] == "rnn"
+    if looped:
+        driver = "dynamic_rnn"
+    elif named_rnn:  # no loop in the graph: the cells were unrolled by static_rnn
+        driver = "static_rnn" if meta is not None else "dynamic_rnn"
     else:
+        driver = "call"
+    rnn_scope = None
+    if driver == "call":
         spec_scope = wanted or None
+    else:
+        spec_scope = "/".join(parts[:-1]) or None
+        if not named_rnn:  # dynamic_rnn(scope=...): its own scope in place of rnn/
+            rnn_scope = parts[-1]
     head = _head(model, cells, depth)
     rng = np.random.default_rng(0)
     shape = ((batch, input_depth) if driver == "call" else
              (time, batch, input_depth) if time_major else (batch, time, input_depth))
     spec = CaseSpec(name=_case_name(wanted), cells=tuple(specs), multi_rnn=multi, driver=driver,
-                    scope=spec_scope, dtype=dtype, head=head, time_major=time_major,
+                    scope=spec_scope, rnn_scope=rnn_scope, dtype=dtype, head=head, time_major=time_major,
                     inputs=np.round(rng.uniform(-1.0, 1.0, shape), 3).astype(dtype),
                     description=f"inferred from {where}")
     keys = {}
