@@ -32,6 +32,7 @@ NON_LSTM = {
     "rnn_exploding": {"keras", "keras3"},                # torch: identity; onnx: float64
     "explode_1_01": {"keras", "keras3"},                 # torch: identity; onnx: float64
     "vanish_0_99": {"keras", "keras3"},                  # torch: identity; onnx: float64
+    "static_rnn_scoped": {"keras", "keras3", "onnx"},    # torch: its GRUCell layer
 }
 
 

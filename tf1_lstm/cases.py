@@ -97,6 +97,21 @@ def _option_cases() -> List[CaseSpec]:
                  "float64, ragged, with gradients",
                  cells=(CellSpec(num_units=4, use_peepholes=True, num_proj=3, cell_clip=0.5),),
                  inputs=x, dtype="float64", sequence_length=(4, 1, 3), gradients=True),
+        CaseSpec(name="block_lstm", description="tf.contrib.rnn.LSTMBlockCell(4, "
+                 "use_peephole=True, cell_clip=0.5, forget_bias=0.5) on the fused BlockLSTM "
+                 "kernel, ragged, with gradients",
+                 cells=(CellSpec(kind="LSTMBlockCell", num_units=4, use_peepholes=True,
+                                 cell_clip=0.5, forget_bias=0.5),),
+                 inputs=x, sequence_length=(4, 1, 3), gradients=True),
+        CaseSpec(name="static_rnn_scoped", description="static_rnn(scope='encoder') of two "
+                 "layers under variable_scope('model'), ragged: model/encoder/... variables",
+                 cells=(lstm, CellSpec(kind="GRUCell", num_units=3)), multi_rnn=True, inputs=x,
+                 driver="static_rnn", scope="model", rnn_scope="encoder",
+                 sequence_length=(4, 2, 1), gradients=True),
+        CaseSpec(name="dense_head", description="LSTMCell(5) with a tf.layers.dense(3) head "
+                 "(dense/kernel, dense/bias) on the last output",
+                 cells=(CellSpec(num_units=5),), inputs=x,
+                 head=HeadSpec(num_outputs=3, scope="dense", layer="dense"), gradients=True),
     ]
     explicit = [with_random_weights(c, seed=100 + k) for k, c in enumerate(explicit)]
     stacked = CaseSpec(name="initial_state", description="two layers from a non-zero initial "

@@ -37,6 +37,7 @@ from .spec import CaseSpec, CellSpec
 DEFAULT_CELL_NAMES = {
     "LSTMCell": "lstm_cell",
     "BasicLSTMCell": "basic_lstm_cell",
+    "LSTMBlockCell": "lstm_cell",  # TF 1.x's own choice: LSTMCell checkpoints restore into it
     "BasicRNNCell": "basic_rnn_cell",
     "GRUCell": "gru_cell",
 }
@@ -91,8 +92,10 @@ def cell_variable_shapes(cell: CellSpec, input_depth: int) -> Dict[str, Tuple[in
         "kernel": (input_depth + recurrent, 4 * h),
         "bias": (4 * h,),
     }
-    if cell.use_peepholes:
-        shapes.update({"w_f_diag": (h,), "w_i_diag": (h,), "w_o_diag": (h,)})
+    if cell.use_peepholes:  # LSTMCell creates them f, i, o; LSTMBlockCell i, f, o
+        order = ("w_i_diag", "w_f_diag", "w_o_diag") if cell.kind == "LSTMBlockCell" else \
+            ("w_f_diag", "w_i_diag", "w_o_diag")
+        shapes.update({name: (h,) for name in order})
     if cell.num_proj is not None:
         shapes["projection/kernel"] = (h, cell.num_proj)
     return shapes

@@ -370,7 +370,10 @@ class _BasicRNN(_Cell):
         return (d_pre,), (d_pre @ self.w_h["kernel"].T,)
 
 
-_CELLS = {"LSTMCell": _LSTM, "BasicLSTMCell": _LSTM, "GRUCell": _GRU, "BasicRNNCell": _BasicRNN}
+# LSTMBlockCell is LSTMCell's math on a fused kernel (its spec allows only the options
+# both share, with cell_clip > 0), so the same equations serve it.
+_CELLS = {"LSTMCell": _LSTM, "BasicLSTMCell": _LSTM, "LSTMBlockCell": _LSTM, "GRUCell": _GRU,
+          "BasicRNNCell": _BasicRNN}
 
 
 # Time loop -------------------------------------------------------------------

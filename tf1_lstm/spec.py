@@ -42,8 +42,10 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-CELL_KINDS = ("LSTMCell", "BasicLSTMCell", "BasicRNNCell", "GRUCell")
-LSTM_KINDS = ("LSTMCell", "BasicLSTMCell")
+CELL_KINDS = ("LSTMCell", "BasicLSTMCell", "BasicRNNCell", "GRUCell", "LSTMBlockCell")
+LSTM_KINDS = ("LSTMCell", "BasicLSTMCell", "LSTMBlockCell")
+# LSTMCell options that tf.contrib.rnn.LSTMBlockCell (the fused kernel) also has.
+BLOCK_OPTIONS = ("use_peepholes", "cell_clip")
 # LSTMCell's own options and their values when off (TF1's defaults). An option
 # is on whenever it is not that value: cell_clip=0.0 and proj_clip=0.0 clip to
 # zero, as TF1's ``if self._cell_clip is not None`` does. Ask
@@ -89,7 +91,9 @@ class CellSpec:
     """One TF1 RNN cell and its constructor options.
 
     Attributes:
-      kind: ``LSTMCell``, ``BasicLSTMCell``, ``BasicRNNCell`` or ``GRUCell``.
+      kind: ``LSTMCell``, ``BasicLSTMCell``, ``BasicRNNCell``, ``GRUCell`` or
+        ``LSTMBlockCell`` (``tf.contrib.rnn.LSTMBlockCell``: LSTMCell's equations on
+        TensorFlow's fused ``BlockLSTM`` kernel; peepholes and ``cell_clip > 0`` only).
       num_units: ``H``, the number of units.
       name: the cell's ``name=`` argument (``None``: TF's default name).
       use_peepholes: LSTMCell only; adds ``w_i_diag``, ``w_f_diag``, ``w_o_diag``.
@@ -512,6 +516,9 @@ def validate(spec: CaseSpec) -> None:
                  f"have tuple states (give them state_is_tuple=False)")
     for k, cell in enumerate(spec.cells):
         _validate_cell(cell, f"cells[{k}]", fail)
+        if cell.kind == "LSTMBlockCell" and spec.dtype != "float32":
+            fail(f"cells[{k}].kind: LSTMBlockCell's fused kernel (BlockLSTM) has no "
+                 f"{spec.dtype} kernel; use float32")
 
     want_ndim = 2 if spec.driver == "call" else 3
     if spec.inputs.ndim == want_ndim and 0 in spec.inputs.shape:
@@ -630,8 +637,16 @@ def _validate_cell(cell: CellSpec, where: str, fail) -> None:
         fail(f"{where}.activation: expected one of {ACTIVATIONS}, got {cell.activation!r}")
     if cell.kind != "LSTMCell":
         for option in LSTM_OPTIONS:
-            if cell.uses(option):
+            if cell.uses(option) and not (cell.kind == "LSTMBlockCell" and option in BLOCK_OPTIONS):
                 fail(f"{where}.{option}: {cell.kind} has no {option} (LSTMCell only)")
+    if cell.kind == "LSTMBlockCell":
+        if cell.cell_clip is not None and not (cell.cell_clip > 0):
+            fail(f"{where}.cell_clip: LSTMBlockCell's fused kernel clips only for cell_clip > 0 "
+                 f"(cell_clip={cell.cell_clip!r} does not clip, in TF 1.x too); leave it null")
+        if cell.activation is not None and cell.activation != "tanh":
+            fail(f"{where}.activation: LSTMBlockCell's fused kernel uses tanh only")
+        if not cell.state_is_tuple:
+            fail(f"{where}.state_is_tuple: LSTMBlockCell's state is always LSTMStateTuple(c, h)")
     if not cell.is_lstm:
         if cell.forget_bias != 1.0:
             fail(f"{where}.forget_bias: {cell.kind} has no forget gate")

@@ -96,6 +96,12 @@ def _make_cell(tf, cell) -> Any:
             kwargs["num_proj"] = cell.num_proj
         if cell.proj_clip is not None:
             kwargs["proj_clip"] = cell.proj_clip
+    if cell.kind == "LSTMBlockCell":
+        from ..contrib.rnn.lstm_ops import LSTMBlockCell
+
+        return LSTMBlockCell(cell.num_units, forget_bias=cell.forget_bias,
+                             cell_clip=cell.cell_clip, use_peephole=cell.use_peepholes,
+                             name=cell.name or "lstm_cell")
     if cell.is_lstm:
         if cell.forget_bias != 1.0:
             kwargs["forget_bias"] = cell.forget_bias

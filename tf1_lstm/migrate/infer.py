@@ -43,7 +43,8 @@ from ..spec import CaseSpec, CellSpec, HeadSpec
 from .inventory import training_state
 
 # Default cell names -> kind (TF1's snake-case class names).
-KIND_OF_NAME = {name: kind for kind, name in naming.DEFAULT_CELL_NAMES.items()}
+KIND_OF_NAME = {name: kind for kind, name in naming.DEFAULT_CELL_NAMES.items()
+                if kind != "LSTMBlockCell"}  # lstm_cell: LSTMCell, the same math
 PEEPHOLES = ("w_f_diag", "w_i_diag", "w_o_diag")
 # TF 1.0 and 1.1 named a cell's variables as layers' were not yet named (cells became
 # layers in 1.2): weights for kernel, biases for bias, also under gates/, candidate/,

@@ -92,7 +92,8 @@ from ..spec import LSTM_OPTIONS, CaseSpec, CellSpec
 TARGETS = ("keras", "keras3", "torch", "onnx")
 FAMILIES = ("lstm", "gru", "rnn")
 # The cell family of each TF1 cell kind. BasicLSTMCell is LSTMCell without options.
-FAMILY = {"LSTMCell": "lstm", "BasicLSTMCell": "lstm", "GRUCell": "gru", "BasicRNNCell": "rnn"}
+FAMILY = {"LSTMCell": "lstm", "BasicLSTMCell": "lstm", "LSTMBlockCell": "lstm", "GRUCell": "gru",
+          "BasicRNNCell": "rnn"}
 # Per family, the TF1 variables the converters put side by side (columns):
 # (kernel role, bias role, the gate blocks of their columns).
 TF1_VARIABLES: Dict[str, Tuple[Tuple[str, str, Tuple[str, ...]], ...]] = {
