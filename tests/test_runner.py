@@ -429,6 +429,14 @@ def test_the_scripts_own_graph_seed_wins_and_its_own_graphs_are_seeded(tmp_path,
                                            r"the script go after --"),
     ("print('hi')\n", ["--capture", "a.npz", "--check", "b.npz"], 2, r"not allowed with"),
     ("print('hi')\n", ["--rtol", "0.1"], 2, r"give --rtol and --atol together"),
+    ('print "hi"\n', [], 2, r"script\.py:1: SyntaxError: .*not valid Python 3\.\d+ \(the script "
+                           r"is Python 2 code, .*the print statement is Python 2's"),
+    ("import tensorflow as tf\nfor i in xrange(2):\n    pass\n", [], 3,
+     r"raised \(traceback above\)\ntf1-lstm: the script is Python 2 code, not a TensorFlow "
+     r"failure: xrange is Python 2's \(range in Python 3\); .*restores nothing of Python 2"),
+    ("d = {}\nd.iteritems()\n", [], 3, r"dict\.iteritems is Python 2's \(items in Python 3\)"),
+    ("x = undefined_name\n", [], 3, r"NameError: name 'undefined_name' is not defined\ntf1-lstm: "
+                                    r"error: script\.py raised \(traceback above\)\n$"),
 ])
 def test_cli_run_exit_codes_and_messages(tmp_path, capsys, source, argv, code, message):
     path = tmp_path / ("no_such_script.py" if source is None else "script.py")

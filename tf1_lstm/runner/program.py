@@ -77,8 +77,12 @@ def compile_source(source: str, filename: str, what: str = "the script"):
     except (SyntaxError, ValueError) as exc:
         where = f"{filename}:{exc.lineno}" if getattr(exc, "lineno", None) else filename
         msg = getattr(exc, "msg", None) or str(exc)
+        from .python2 import diagnosis
+
+        python2 = diagnosis(exc) if isinstance(exc, SyntaxError) else None
         raise ScriptError(f"{where}: {type(exc).__name__}: {msg}; {what} is not valid "
-                          f"Python {sys.version_info[0]}.{sys.version_info[1]}") from None
+                          f"Python {sys.version_info[0]}.{sys.version_info[1]}"
+                          + (f" ({python2})" if python2 else "")) from None
 
 
 def module_file(name: str, search_path: Sequence[str]) -> Path:

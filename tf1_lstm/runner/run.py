@@ -14,7 +14,7 @@ import numpy as np
 from .. import capture as cap
 from .. import golden
 from ..checker import replacement_report
-from . import notebook, numpy_compat, shim
+from . import notebook, numpy_compat, python2, shim
 from .program import (MODULE, NOTEBOOK, Program, ScriptError, ScriptFailed,  # noqa: F401
                       compile_script, resolve)
 
@@ -73,7 +73,8 @@ def _execute(program: Program, args: Sequence[str], seed: Optional[int], record:
             except BaseException as exc:  # the user's code: report it, whatever it is
                 raise ScriptFailed(f"{program.name} raised {type(exc).__name__}: {exc}",
                                    program.path, program.traceback(exc),
-                                   hint=numpy_compat.diagnosis(exc) or "") from exc
+                                   hint=numpy_compat.diagnosis(exc) or python2.diagnosis(exc)
+                                   or "") from exc
     return rec, runtime.settings
 
 
