@@ -60,7 +60,7 @@ def test_the_targets_take_a_block_cell_as_an_lstm(target):
     (dict(num_proj=2), {}, r"num_proj: LSTMBlockCell has no num_proj"),
     (dict(activation="relu"), {}, r"tanh only"),
     (dict(state_is_tuple=False), {}, r"always LSTMStateTuple"),
-    ({}, dict(dtype="float64"), r"no float64 kernel"),
+    ({}, dict(dtype="float64"), r"no float64 kernel \(float16 and float32 only\)"),
 ])
 def test_what_the_fused_kernel_lacks_is_refused(cell, fields, message):
     with pytest.raises(spec_mod.SpecError, match=message):

@@ -33,6 +33,7 @@ NON_LSTM = {
     "explode_1_01": {"keras", "keras3"},                 # torch: identity; onnx: float64
     "vanish_0_99": {"keras", "keras3"},                  # torch: identity; onnx: float64
     "static_rnn_scoped": {"keras", "keras3", "onnx"},    # torch: its GRUCell layer
+    "stacked_float16": set(),                            # float16: no target
 }
 
 

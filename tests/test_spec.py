@@ -49,7 +49,7 @@ def _stacked(**changes):
      r"inputs: shape \(2, 3, 5\) does not fit placeholder_shape \[None, None, 6\]"),
     (_stacked(initial_state={"state/0/c": [[0.0] * 4] * 2}), r"initial_state: expected keys"),
     (_stacked(driver="static"), r"driver: expected one of"),
-    (_stacked(dtype="float16"), r"dtype: expected one of"),
+    (_stacked(dtype="bfloat16"), r"dtype: expected one of"),
     (_stacked(cells=[{"num_units": 4, "proj_clip": 1.0}], multi_rnn=False), r"proj_clip: needs num_proj"),
     (_stacked(gradients=True, feed="constant"), r"gradients: need feed 'placeholder'"),
     ({"name": "x", "cells": []}, r"missing required field 'inputs'"),

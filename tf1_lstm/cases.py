@@ -112,6 +112,10 @@ def _option_cases() -> List[CaseSpec]:
                  "(dense/kernel, dense/bias) on the last output",
                  cells=(CellSpec(num_units=5),), inputs=x,
                  head=HeadSpec(num_outputs=3, scope="dense", layer="dense"), gradients=True),
+        CaseSpec(name="stacked_float16", description="two layers (LSTMCell(4), GRUCell(3)) in "
+                 "float16, ragged: TF's half-precision kernels (forward only)",
+                 cells=(lstm, CellSpec(kind="GRUCell", num_units=3)), multi_rnn=True, inputs=x,
+                 dtype="float16", sequence_length=(4, 2, 1)),
     ]
     explicit = [with_random_weights(c, seed=100 + k) for k, c in enumerate(explicit)]
     stacked = CaseSpec(name="initial_state", description="two layers from a non-zero initial "

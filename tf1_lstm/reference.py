@@ -602,6 +602,8 @@ def run(spec: CaseSpec, weights: Optional[Mapping[str, np.ndarray]] = None) -> D
     """
     dtype = np.dtype(spec.dtype)
     variables = naming.check_weights(spec, _resolve_weights(spec, weights))
+    if dtype == np.float16:
+        return _widened(spec, variables)
     fwd = _forward(spec, variables, keep=spec.gradients or spec.jacobian)
 
     results: Dict[str, np.ndarray] = {"inputs": np.array(spec.inputs),
@@ -618,6 +620,30 @@ def run(spec: CaseSpec, weights: Optional[Mapping[str, np.ndarray]] = None) -> D
     if spec.train is not None:
         results.update(_train(spec, variables))
     return {key: np.asarray(value, dtype) for key, value in results.items()}
+
+
+def _widened(spec: CaseSpec, variables: Mapping[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """A float16 case: the float32 math on the float16 values, the results rounded to float16.
+
+    TF computes float16 cases with half-precision kernels whose internal
+    precision (Eigen converts half to float for most element-wise ops and
+    accumulates matmuls in float) and rounding points NumPy cannot follow:
+    NumPy's float16 matmul rounds differently again, and has no BLAS. So the
+    oracle widens: inputs, weights and initial state are the float16 values TF
+    sees, every operation runs in float32, and each result is rounded to
+    float16 once. Its distance to TF is TF's half-precision rounding, which
+    the float16 tolerance (:data:`tf1_lstm.compare.DEFAULT_TOLERANCES`) covers.
+    """
+    def half(value):
+        return np.asarray(value, np.float16).astype(np.float32)
+
+    initial = spec.initial_state
+    if isinstance(initial, Mapping):
+        initial = {k: half(v) for k, v in initial.items()}
+    wide = spec.replace(dtype="float32", inputs=half(spec.inputs), initial_state=initial,
+                        weights=None)
+    results = run(wide, {name: half(value) for name, value in variables.items()})
+    return {key: np.asarray(value, np.float16) for key, value in results.items()}
 
 
 def _loss_gradients(spec: CaseSpec, fwd: _Forward, state_results: Mapping[str, np.ndarray]

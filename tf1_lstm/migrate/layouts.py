@@ -254,6 +254,11 @@ NOT_EXPRESSIBLE: Dict[str, Dict[str, str]] = {
     "gradients": {
         "onnx": "onnxruntime runs the forward pass only (no autodiff of an InferenceSession)",
     },
+    "dtype=float16": {
+        target: "tf1_lstm's migration engines run float32 and float64 (a float16 model "
+                "converts as float32: tf1-lstm compute with dtype float32)"
+        for target in ("keras", "keras3", "torch", "onnx")
+    },
     "dtype=float64": {
         "onnx": "onnxruntime's CPU LSTM, GRU and RNN kernels run float32 only ('LSTM operator "
                 "does not support double yet', 'GRU operator does not support double yet', "
@@ -289,8 +294,9 @@ def check_expressible(spec: CaseSpec, target: str) -> None:
         raise ValueError(f"unknown migration target {target!r}; known: {', '.join(TARGETS)}")
     reasons = {option: by_target[target] for option, by_target in NOT_EXPRESSIBLE.items()
                if target in by_target}
-    if spec.dtype == "float64" and "dtype=float64" in reasons:
-        raise NotExpressible(target, "dtype=float64", reasons["dtype=float64"])
+    for dtype in ("float16", "float64"):
+        if spec.dtype == dtype and f"dtype={dtype}" in reasons:
+            raise NotExpressible(target, f"dtype={dtype}", reasons[f"dtype={dtype}"])
     for k, cell in enumerate(spec.cells):
         where = f"cells[{k}]"
         try:
