@@ -44,6 +44,9 @@ MODELS = {
                      "--forget_bias", "0.25"],
     "lstm_own_scope": ["--cell", "lstm", "--units", "3", "2", "--rnn_scope", "encoder_rnn",
                        "--head", "slim", "--scope", "model"],
+    "block_peepholes": ["--cell", "block", "--units", "4", "--forget_bias", "0.3", "--head",
+                        "dense"],
+    "block_clip": ["--cell", "block", "--units", "3", "--cell_clip", "0.8", "--head", "none"],
     # variables exactly like a plain stack's: only the trained graph shows the residual
     "lstm2_residual": ["--cell", "lstm", "--units", "4", "4", "--head", "none", "--residual"],
 }
@@ -145,6 +148,7 @@ def run_torch(path, spec, x):
     ("gru_time_major", "onnx", ".onnx"),
     ("basic_static", "onnx", ".onnx"),
     ("lstm_own_scope", "keras", ".keras"),
+    ("block_peepholes", "onnx", ".onnx"),
 ])
 def test_a_trained_checkpoint_converts_with_no_spec_and_matches_its_graph(
         trained, tmp_path, name, target, suffix):
@@ -363,3 +367,26 @@ def test_static_rnn_and_a_drivers_own_scope_are_read_from_the_meta_graph(trained
     assert (scoped.spec.driver, scoped.spec.scope, scoped.spec.rnn_scope) == (
         "dynamic_rnn", "model", "encoder_rnn")
     assert scoped.trained is not None and scoped.trained.ok, scoped.report()
+
+
+@pytest.mark.subprocess
+def test_a_fused_lstm_block_cell_is_read_from_its_kernels_attributes(trained, tmp_path):
+    conversion = files.convert_checkpoint(trained["block_peepholes"] / "model.ckpt", None, "onnx",
+                                          tmp_path / "b.onnx")
+    (cell,) = conversion.spec.cells
+    assert (cell.kind, cell.forget_bias, cell.cell_clip, cell.use_peepholes) == (
+        "LSTMBlockCell", pytest.approx(0.3), None, True)
+    assert conversion.trained is not None and conversion.trained.ok, conversion.report()
+    # peepholes and a clip: torch refuses the cell, read with both from the kernel's attributes
+    with pytest.raises(NotExpressible,
+                       match=r"cells\[0\]\.(use_peepholes|cell_clip) is not expressible"):
+        files.convert_checkpoint(trained["block_clip"] / "model.ckpt", None, "torch",
+                                 tmp_path / "c.pt")
+    prefix = str(trained["block_clip"] / "model.ckpt")
+    reader = checkpoint.open_reader(prefix)[1]
+    from tf1_lstm.migrate import metagraph
+
+    got = infer.infer(reader.get_variable_to_shape_map(),
+                      {k: v.name for k, v in reader.get_variable_to_dtype_map().items()},
+                      meta=metagraph.MetaGraph(prefix + ".meta"))
+    assert got.spec.cells[0].cell_clip == pytest.approx(0.8)

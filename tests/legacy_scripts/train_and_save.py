@@ -19,7 +19,7 @@ import tensorflow as tf
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--out_dir", default="model")
-parser.add_argument("--cell", default="lstm", choices=["lstm", "basic", "gru", "rnn"])
+parser.add_argument("--cell", default="lstm", choices=["lstm", "basic", "gru", "rnn", "block"])
 parser.add_argument("--units", type=int, nargs="+", default=[6, 5])
 parser.add_argument("--forget_bias", type=float, default=0.5)
 parser.add_argument("--head", default="dense", choices=["dense", "slim", "none"])
@@ -29,6 +29,7 @@ parser.add_argument("--time_major", action="store_true")
 parser.add_argument("--steps", type=int, default=3)
 parser.add_argument("--driver", default="dynamic", choices=["dynamic", "static"])
 parser.add_argument("--rnn_scope", default=None, help="the driver's own scope= argument")
+parser.add_argument("--cell_clip", type=float, default=None, help="LSTMBlockCell's cell_clip")
 parser.add_argument("--residual", action="store_true", help="a ResidualWrapper on the last layer")
 args = parser.parse_args()
 
@@ -42,6 +43,9 @@ def make_cell(units):
     if args.cell == "basic":
         return tf.contrib.rnn.BasicLSTMCell(units, forget_bias=args.forget_bias,
                                             activation=activation)
+    if args.cell == "block":
+        return tf.contrib.rnn.LSTMBlockCell(units, forget_bias=args.forget_bias,
+                                            cell_clip=args.cell_clip, use_peephole=True)
     if args.cell == "gru":
         return tf.nn.rnn_cell.GRUCell(units, activation=activation)
     return tf.nn.rnn_cell.BasicRNNCell(units, activation=activation)

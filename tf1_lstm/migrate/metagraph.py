@@ -152,8 +152,37 @@ def _agreed(values: List, what: str, where: str, notes: List[str]):
     return values[0]
 
 
+# The fused LSTM kernels (tf.contrib.rnn.LSTMBlockCell in TF 1.x: LSTMBlockCell; ours and
+# LSTMBlockFusedCell: BlockLSTM) carry their options as attributes.
+FUSED_OPS = ("LSTMBlockCell", "BlockLSTM", "BlockLSTMV2")
+
+
+def fused_options(meta: MetaGraph, stack: str, relative: str, notes: List[str]
+                  ) -> Optional[Dict[str, object]]:
+    """``kind=LSTMBlockCell`` and its ``forget_bias``, ``cell_clip`` when a fused op runs the cell."""
+    where = f"{stack}/{relative}" if stack else relative
+    forget, clip = [], []
+    for _, node in meta.cell_ops(stack, relative, r"(LSTMBlockCell|BlockLSTM|BlockLSTMV2)(_\d+)?"):
+        if node.op in FUSED_OPS:
+            forget.append(float(node.attr["forget_bias"].f))
+            clip.append(float(node.attr["cell_clip"].f))
+    if not forget:
+        return None
+    out: Dict[str, object] = {"kind": "LSTMBlockCell"}
+    value = _agreed(forget, "forget_bias", where, notes)
+    if value is not None:
+        out["forget_bias"] = value
+    bound = _agreed(clip, "cell_clip", where, notes)
+    if bound is not None and bound > 0:  # the kernels clip only for cell_clip > 0
+        out["cell_clip"] = bound
+    return out
+
+
 def lstm_options(meta: MetaGraph, stack: str, relative: str, notes: List[str]) -> Dict[str, object]:
     """``forget_bias``, ``activation``, ``cell_clip``, ``proj_clip`` of one LSTM cell."""
+    fused = fused_options(meta, stack, relative, notes)
+    if fused is not None:
+        return fused
     where = f"{stack}/{relative}" if stack else relative
     forget, activation, cell_clip, proj_clip = [], [], [], []
     for graph, split in meta.cell_ops(stack, relative, r"split(_\d+)?"):
