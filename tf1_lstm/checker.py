@@ -227,6 +227,18 @@ def golden_arrays(spec: CaseSpec) -> Dict[str, np.ndarray]:
     return engines.get("tf").run(spec)
 
 
+def _stored_tolerances(stored) -> Dict[str, tuple]:
+    """The well-formed ``name: [rtol, atol]`` entries of a file's record (a damaged entry, say
+    ``[-1, "x"]`` or a 3-list, is left out: that array gets its dtype's default)."""
+    out = {}
+    for name, tol in (stored.items() if isinstance(stored, dict) else ()):
+        if isinstance(tol, list) and len(tol) == 2 and all(
+                isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= 1e300
+                for t in tol):
+            out[name] = (float(tol[0]), float(tol[1]))
+    return out
+
+
 def replacement_report(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, object],
                        *, label: str, tolerances=None) -> str:
     """How new ``arrays`` and ``meta`` differ from the golden file at ``path`` (never raises).
@@ -239,8 +251,7 @@ def replacement_report(path: Path, arrays: Mapping[str, np.ndarray], meta: Mappi
     except golden.GoldenError as exc:
         return f"existing file unreadable: {exc}"
     if tolerances is None:
-        stored = old.meta.get("tolerances")
-        tolerances = {k: tuple(v) for k, v in stored.items()} if isinstance(stored, dict) else None
+        tolerances = _stored_tolerances(old.meta.get("tolerances"))
     detail = cmp.compare(arrays, old.arrays, label=label, tolerances=tolerances,
                          names=("new", "existing")).report()
     changed = sorted(k for k in set(old.meta) | set(meta) if old.meta.get(k) != meta.get(k))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -83,7 +84,8 @@ def _cmd_check(args) -> int:
     if args.json:
         cases_json = [dict(r.to_json(), engines=[c.to_json() for c in checks])
                       for r, checks in zip(results, engine_checks)]
-        print(json.dumps({"exit_code": code, "cases": cases_json}, indent=1))
+        print(json.dumps(_strict_json({"exit_code": code, "cases": cases_json}), indent=1,
+                         allow_nan=False))
     else:
         for r, checks in zip(results, engine_checks):
             print(r.report())
@@ -94,6 +96,18 @@ def _cmd_check(args) -> int:
         print(f"{len(results)} cases: {counts[checker.OK]} ok, {counts[checker.MISMATCH]} "
               f"mismatched, {counts[checker.ERROR]} errors")
     return code
+
+
+def _strict_json(value):
+    """``value`` with NaN and infinities as the strings ``"nan"``, ``"inf"``, ``"-inf"``: JSON
+    has no such numbers (``json.dumps`` would write ``NaN``, which JSON parsers refuse)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(v) for v in value]
+    return value
 
 
 def _cmd_regen(args) -> int:

@@ -19,6 +19,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Mapping
@@ -30,6 +31,9 @@ import numpy as np
 MAX_MEMBER_BYTES = 1 << 30
 MAX_TOTAL_BYTES = 2 << 30
 MAX_META_BYTES = 16 << 20
+# Deflate expands its input at most ~1032 times: a member declaring more than this many bytes
+# per stored byte lies about its size (and NumPy would allocate what it declares).
+MAX_DEFLATE_RATIO = 1100
 # A temporary file of an interrupted write is removed by the next write of that file
 # once it is this old (a live writer finishes in seconds).
 STALE_TMP_SECONDS = 600
@@ -135,20 +139,44 @@ def _check_sizes(path: Path, hint: str) -> None:
     big or short.
     """
     total = 0
+    seen = set()
     try:
+        size = path.stat().st_size
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
                 if not info.filename.endswith(".npy") or info.is_dir():
                     raise GoldenError(f"{path}: member {info.filename!r} is not an .npy array; "
                                       f"an .npz holds only .npy members{hint}")
+                if info.filename in seen:
+                    raise GoldenError(f"{path}: member {info.filename!r} appears twice; an "
+                                      f".npz holds each array once{hint}")
+                seen.add(info.filename)
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) \
+                        or info.flag_bits & 0x1:
+                    how = "is encrypted" if info.flag_bits & 0x1 else \
+                        f"uses compression method {info.compress_type}"
+                    raise GoldenError(f"{path}: member {info.filename!r} {how}; an .npz is "
+                                      f"stored or deflated (np.savez, np.savez_compressed){hint}")
                 limit = MAX_META_BYTES if info.filename == META_KEY + ".npy" else MAX_MEMBER_BYTES
                 if info.file_size > limit:
                     raise GoldenError(f"{path}: member {info.filename!r} declares "
                                       f"{info.file_size} bytes, more than the {limit} a reader "
                                       f"unpacks; refusing it")
+                stored = info.compress_size
+                if stored > size - info.header_offset or (
+                        info.file_size != stored if info.compress_type == zipfile.ZIP_STORED
+                        else info.file_size > MAX_DEFLATE_RATIO * stored + 1024):
+                    raise GoldenError(f"{path}: member {info.filename!r} declares "
+                                      f"{info.file_size} bytes from {stored} stored, which the "
+                                      f"{size}-byte file cannot hold; refusing it{hint}")
                 total += info.file_size
                 _check_header(path, zf, info, hint)
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except GoldenError:
+        raise
+    # zipfile raises NotImplementedError for a zip "version" it lacks, UnicodeDecodeError
+    # (a ValueError) for a name that is not the UTF-8 its flag says
+    except (OSError, EOFError, ValueError, NotImplementedError, zipfile.BadZipFile,
+            zlib.error) as exc:
         raise GoldenError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})"
                           f"{hint}") from None
     if total > MAX_TOTAL_BYTES:
@@ -165,9 +193,14 @@ def _check_header(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, hint: 
                            else np.lib.format.read_array_header_2_0)
             shape, _, dtype = read_header(member)
             header = member.tell()
-    except (ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except Exception as exc:  # noqa: BLE001  (NumPy's header parser also raises SyntaxError,
+        # tokenize.TokenError, RecursionError...: any of them means an unreadable header)
         raise GoldenError(f"{path}: member {info.filename!r} is not a readable .npy array "
                           f"({type(exc).__name__}: {str(exc)[:200]}){hint}") from None
+    # NumPy checks neither the sign nor the type (True passes as a dimension, and fails later)
+    if any(type(n) is not int or not 0 <= n <= MAX_MEMBER_BYTES for n in shape):
+        raise GoldenError(f"{path}: member {info.filename!r} declares shape {tuple(shape)}, a "
+                          f"dimension no readable array has; refusing it{hint}")
     count = 1
     for n in shape:
         count *= int(n)
@@ -220,7 +253,8 @@ def read_arrays(path: os.PathLike, *, hint: str = "", what: str = "golden file"
             raise GoldenError(f"{path}: holds pickled or object data, which goldens never "
                               f"contain; refusing to load it ({exc})") from None
         raise GoldenError(f"{path}: not a readable .npz file ({exc}){hint}") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, zlib.error,
+            NotImplementedError) as exc:
         raise GoldenError(f"{path}: not a readable .npz file ({type(exc).__name__}: {exc})"
                           f"{hint}") from None
     for name, array in arrays.items():
@@ -251,7 +285,8 @@ def load(path: os.PathLike, *, regen_hint: str = "") -> Golden:
         raise GoldenError(f"{path}: metadata record is not valid JSON ({exc}){hint}") from None
     if not isinstance(meta, dict):
         raise GoldenError(f"{path}: metadata record is not a JSON object{hint}")
-    if meta.get("schema_version") != SCHEMA_VERSION:
-        raise GoldenError(f"{path}: schema version {meta.get('schema_version')!r}, this "
+    version = meta.get("schema_version")
+    if type(version) is not int or version != SCHEMA_VERSION:  # JSON true and 1.0 equal 1
+        raise GoldenError(f"{path}: schema version {version!r:.80}, this "
                           f"tf1_lstm reads version {SCHEMA_VERSION}{hint}")
     return Golden(path=path, arrays=arrays, meta=meta)

@@ -479,9 +479,12 @@ def _frozen_array(value: Any, dtype: str, what: str) -> np.ndarray:
     if why:
         raise SpecError(why)
     try:
-        array = np.array(value, dtype=dtype if dtype in DTYPES else None)
+        with np.errstate(over="raise"):  # 1e300 in float32 is no value of the spec's dtype
+            array = np.array(value, dtype=dtype if dtype in DTYPES else None)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{what}: cannot be read as a {dtype} array ({exc})") from None
+    except (OverflowError, FloatingPointError):
+        raise SpecError(f"{what}: holds a number beyond {dtype}'s range") from None
     if array.dtype.kind not in "f":
         raise SpecError(f"{what}: expected a floating-point array, got dtype {array.dtype}")
     array.setflags(write=False)
@@ -595,8 +598,9 @@ def validate(spec: CaseSpec) -> None:
     if spec.weights is not None and not isinstance(spec.weights, Mapping):
         if isinstance(spec.weights, bool) or not isinstance(spec.weights, (int, float)):
             fail(f"weights: expected null, a number or a mapping of arrays, got {spec.weights!r}")
-        if not math.isfinite(spec.weights):
-            fail("weights: the constant must be finite")
+        if not _within(spec.weights, spec.dtype):
+            fail(f"weights: the constant must be finite and within {spec.dtype}'s range, got "
+                 f"{_short(spec.weights)}")
     if spec.gradients and spec.initial_state == "zeros":
         fail("gradients: initial_state 'zeros' is one tensor used for both c and h "
              "(the document's (tf.zeros(...),) * 2), so d loss / d c0 and d h0 cannot be "
@@ -616,6 +620,9 @@ def validate(spec: CaseSpec) -> None:
             fail(f"train.optimizer: expected one of {OPTIMIZERS}, got {train.optimizer!r}")
         if isinstance(train.steps, bool) or not isinstance(train.steps, int) or train.steps < 1:
             fail(f"train.steps: expected a positive integer, got {train.steps!r}")
+        if train.steps > MAX_TRAIN_STEPS:
+            fail(f"train.steps: {_short(train.steps)} steps, more than the {MAX_TRAIN_STEPS} a "
+                 f"spec may ask for")
         if not (train.learning_rate > 0):
             fail(f"train.learning_rate: must be > 0, got {train.learning_rate!r}")
         want = (spec.batch_size, spec.head.num_outputs)
@@ -630,8 +637,83 @@ def validate(spec: CaseSpec) -> None:
         if spec.head.num_outputs < 1:
             fail(f"head.num_outputs: must be >= 1, got {spec.head.num_outputs}")
     for key, tol in spec.tolerances.items():
-        if len(tol) != 2 or any(not (t >= 0) for t in tol):
-            fail(f"tolerances[{key!r}]: expected (rtol, atol) >= 0, got {tol!r}")
+        if len(tol) != 2 or any(not (t >= 0) or _as_float(t) is None for t in tol):
+            fail(f"tolerances[{key!r}]: expected (rtol, atol) >= 0, got {_short(tol)}")
+    if not 0 <= spec.seed < 2 ** 32:
+        fail(f"seed: must be in [0, 2**32 - 1] (NumPy's seed range), got {_short(spec.seed)}")
+    for k, cell in enumerate(spec.cells):
+        for option in ("forget_bias", "cell_clip", "proj_clip"):
+            value = getattr(cell, option)
+            if value is not None and not _within(value, spec.dtype):
+                fail(f"cells[{k}].{option}: must be finite and within {spec.dtype}'s range, "
+                     f"got {_short(value)}")
+    if spec.train is not None and not _within(spec.train.learning_rate, spec.dtype):
+        fail(f"train.learning_rate: must be finite and within {spec.dtype}'s range, got "
+             f"{_short(spec.train.learning_rate)}")
+    _check_sizes(spec, fail)
+
+
+# What a spec may ask the engines to allocate, checked before anything is: elements of all
+# its variables, and of one step's activations over batch x time (float32: 1 GiB each).
+MAX_ELEMENTS = 1 << 28
+MAX_TRAIN_STEPS = 100_000
+
+
+def _as_float(value: Any) -> Optional[float]:
+    """``value`` as a float, or None for an integer beyond float's range (``2**1100``)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def _within(value: Any, dtype: str) -> bool:
+    """Whether the number ``value`` is finite and within ``dtype``'s range (NumPy would make
+    it infinity, with a warning, or fail on an integer too big for a float)."""
+    number = _as_float(value)
+    return number is not None and math.isfinite(number) and \
+        abs(number) <= float(np.finfo(dtype).max)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text)} characters)"
+
+
+def _check_sizes(spec: CaseSpec, fail) -> None:
+    """Refuse a spec whose variables or activations would exceed :data:`MAX_ELEMENTS`."""
+    from . import naming  # naming imports this module
+
+    per_layer: Dict[int, int] = {}
+    for info in naming.layout(spec).values():
+        per_layer[info.layer] = per_layer.get(info.layer, 0) + math.prod(info.shape)
+    total = sum(per_layer.values())
+    if total > MAX_ELEMENTS:
+        layer = max(per_layer, key=per_layer.get)  # the biggest layer, and its biggest size
+        k = len(spec.cells) if layer < 0 else layer  # the head takes the last cell's output
+        if k == 0:
+            below = {"inputs": spec.input_depth}
+        else:
+            cell = spec.cells[k - 1]
+            option = "num_units" if cell.num_proj is None else "num_proj"
+            below = {f"cells[{k - 1}].{option}": cell.output_size}
+        if layer < 0:
+            sizes = {"head.num_outputs": spec.head.num_outputs, **below}
+        else:
+            cell = spec.cells[layer]
+            sizes = {f"cells[{layer}].num_units": cell.num_units, **below,
+                     f"cells[{layer}].num_proj": cell.num_proj or 0}
+        where = max(sizes, key=sizes.get)
+        what = "the head" if layer < 0 else f"cells[{layer}]"
+        in_all = f" ({total} in all)" if total != per_layer[layer] else ""
+        fail(f"{where}: {_short(sizes[where])} gives {what} {per_layer[layer]} weight "
+             f"elements{in_all}, more than the {MAX_ELEMENTS} a spec may ask for")
+    steps = spec.batch_size * (spec.max_time or 1)
+    width = sum(4 * cell.num_units + cell.output_size for cell in spec.cells)
+    if steps * width > MAX_ELEMENTS:
+        fail(f"inputs: {steps} (batch x time) steps through cells of {width} gate and output "
+             f"units make {steps * width} activation elements, more than the {MAX_ELEMENTS} a "
+             f"spec may ask for")
 
 
 def _validate_cell(cell: CellSpec, where: str, fail) -> None:
@@ -781,7 +863,12 @@ def from_dict(data: Mapping[str, Any], arrays: Optional[Mapping[str, np.ndarray]
         train = dict(train)
         if "targets" in train:
             train["targets"] = resolve(train["targets"], "train.targets")
-        kwargs["train"] = TrainSpec(**train)
+        try:
+            kwargs["train"] = TrainSpec(**train)
+        except (ValueError, OverflowError) as exc:  # targets NumPy cannot read (ragged lists)
+            if isinstance(exc, SpecError):
+                raise
+            raise SpecError(f"train.targets: cannot be read as an array ({exc})") from None
     if kwargs.get("tolerances") is None:
         kwargs.pop("tolerances", None)
     try:
