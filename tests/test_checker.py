@@ -124,6 +124,21 @@ def test_missing_or_corrupt_golden_is_an_error(golden_copy, damage, message):
     result = checker.check_case(cases.get("stacked"), golden_copy)
     assert result.status == checker.ERROR
     assert message in result.error and str(path) in result.error
+    # the hint is a command that works: regen refuses to replace an existing file without --force
+    want = f"tf1-lstm regen stacked --golden-dir {golden_copy}"
+    want += " --force" if path.exists() else ""
+    assert result.error.endswith(want), result.error
+
+
+def test_regen_with_a_golden_dir_that_is_a_file_is_one_line(tmp_path, capsys):
+    from tf1_lstm.cli import main
+
+    not_a_dir = tmp_path / "goldens"
+    not_a_dir.write_text("x")
+    assert main(["regen", "single_cell", "--golden-dir", str(not_a_dir)]) == 2
+    assert capsys.readouterr().err.strip() == (f"tf1-lstm: error: --golden-dir {not_a_dir}: "
+                                               f"not a directory")
+    assert not_a_dir.read_text() == "x"
 
 
 def test_golden_of_another_case_is_an_error(golden_copy):

@@ -34,6 +34,16 @@ def regen_command(case: str) -> str:
     return f"tf1-lstm regen {case}"
 
 
+def load_hint(case: str, path: Path, golden_dir: Path) -> str:
+    """What makes the golden at ``path`` readable: create it, or replace a damaged one."""
+    cmd = regen_command(case)
+    if Path(golden_dir).resolve() != GOLDEN_DIR:
+        cmd += f" --golden-dir {golden_dir}"
+    if path.exists():
+        return f"replace it with: {cmd} --force"
+    return f"create it with: {cmd}"
+
+
 def regen_hint(case: str, force: bool = True) -> str:
     cmd = regen_command(case) + (" --force" if force else "")
     return f"to regenerate on purpose: {cmd} (then review the diff it prints)"
@@ -149,7 +159,7 @@ def check_case(spec: CaseSpec, golden_dir: Path = GOLDEN_DIR, *, oracle: bool = 
     path = golden.path_for(golden_dir, spec.name)
     result = CaseCheck(case=spec.name, path=path)
     try:
-        gold = golden.load(path, regen_hint=f"create it with: {regen_command(spec.name)}")
+        gold = golden.load(path, regen_hint=load_hint(spec.name, path, golden_dir))
         if gold.meta.get("case") != spec.name:
             raise golden.GoldenError(f"{path}: holds case {gold.meta.get('case')!r}, "
                                      f"expected {spec.name!r}")
@@ -361,7 +371,7 @@ def check_engines(spec: CaseSpec, names: List[str], golden_dir: Path = GOLDEN_DI
     """
     path = golden.path_for(golden_dir, spec.name)
     try:
-        gold = golden.load(path, regen_hint=f"create it with: {regen_command(spec.name)}")
+        gold = golden.load(path, regen_hint=load_hint(spec.name, path, golden_dir))
         try:
             weights = naming.check_weights(spec, naming.split_variables(gold.arrays))
         except ValueError as exc:

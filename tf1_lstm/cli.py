@@ -114,6 +114,8 @@ def _cmd_regen(args) -> int:
     from . import cases, checker
 
     specs = cases.select(args.names)
+    if os.path.exists(args.golden_dir) and not os.path.isdir(args.golden_dir):
+        raise ValueError(f"--golden-dir {args.golden_dir}: not a directory")
     _quiet_tensorflow()
     code = EXIT_OK
     for spec in specs:
