@@ -564,3 +564,22 @@ def test_the_classifier_captured_here_replays_in_a_fresh_process(tmp_path, capsy
     # The same capture in this process, with another model size: every value differs.
     assert main(["run", str(script), "--check", str(capture), "--", "--steps", "3",
                  "--units", "9", "--logdir", str(tmp_path / "third")]) == 1
+
+
+@pytest.mark.parametrize("tolerances", [{"call/0001/fetch/y": [-1, "x"]},
+                                        {"call/0001/fetch/y": [1e-5]}, [1e-5, 1e-6]])
+def test_a_capture_with_damaged_stored_tolerances_is_refused_before_the_script_runs(
+        toy, tmp_path, capsys, tolerances):
+    capture = tmp_path / "toy.npz"
+    assert run_cli(toy, "--capture", capture) == 0
+    saved = golden.load(capture)
+    golden.save(capture, saved.arrays, {**saved.meta, "tolerances": tolerances})
+    before = capture.read_bytes()
+    capsys.readouterr()
+    assert run_cli(toy, "--check", capture) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # the script did not run
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "stored tolerance" in lines[0] and "the capture is damaged" \
+        in lines[0], captured.err
+    assert capture.read_bytes() == before

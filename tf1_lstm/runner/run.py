@@ -101,6 +101,19 @@ def _load_capture(check: Path, program: Program,
     if captured_from != program.name:
         raise golden.GoldenError(f"{check}: captured from {captured_from!r}, not "
                                  f"{program.name!r}; {hint}")
+    stored = gold.meta.get("tolerances")
+    if stored is not None:
+        if not isinstance(stored, dict):
+            raise golden.GoldenError(f"{check}: stored tolerances are {str(stored)[:60]}, not an "
+                                     f"object of [rtol, atol] by array; the capture is damaged: "
+                                     f"{hint}")
+        for name, tol in stored.items():
+            if not (isinstance(tol, list) and len(tol) == 2 and all(
+                    isinstance(t, (int, float)) and not isinstance(t, bool)
+                    and 0 <= t < float("inf") for t in tol)):
+                raise golden.GoldenError(f"{check}: stored tolerance for array {name!r} is "
+                                         f"{str(tol)[:60]}, "
+                                         f"not [rtol, atol] >= 0; the capture is damaged: {hint}")
     stored_seed = gold.meta.get("seed")
     if seed is not None and stored_seed is not None and seed != stored_seed:
         raise ValueError(f"{check} was captured with --seed {stored_seed}; check it with the "
