@@ -34,6 +34,7 @@ NON_LSTM = {
     "vanish_0_99": {"keras", "keras3"},                  # torch: identity; onnx: float64
     "static_rnn_scoped": {"keras", "keras3", "onnx"},    # torch: its GRUCell layer
     "stacked_float16": set(),                            # float16: no target
+    "cell_initializer": {"keras", "keras3", "onnx"},     # torch: its GRUCell layer
 }
 
 

@@ -145,6 +145,12 @@ def _option_cases() -> List[CaseSpec]:
                  "head on the last output, as legacy sequence classifiers were written",
                  cells=(CellSpec(num_units=6),), inputs=x, head=HeadSpec(num_outputs=3),
                  gradients=True),
+        CaseSpec(name="cell_initializer", description="LSTMCell(4, initializer="
+                 "random_uniform_initializer(-0.1, 0.1)) and GRUCell(3, kernel_initializer="
+                 "orthogonal_initializer()): the cells' own seeded initializers",
+                 cells=(CellSpec(num_units=4, initializer=("random_uniform", -0.1, 0.1)),
+                        CellSpec(kind="GRUCell", num_units=3, initializer=("orthogonal", 1.0))),
+                 multi_rnn=True, inputs=x, gradients=True),
         CaseSpec(name="constant_init", description="two LSTMCell(2) under "
                  "variable_scope(initializer=constant_initializer(0.5)), as TF's own tests do",
                  cells=(CellSpec(num_units=2), CellSpec(num_units=2)), multi_rnn=True,

@@ -103,6 +103,12 @@ class CellSpec:
       forget_bias: LSTM kinds; added to the forget gate pre-activation at run time.
       state_is_tuple: LSTM kinds; ``LSTMStateTuple(c, h)`` or ``concat([c, h])``.
       activation: the cell activation by name (``None``: the cell's default, tanh).
+      initializer: the cell's own initializer, ``[name, *args]`` of a
+        :data:`INITIALIZERS` entry (``["random_uniform", -0.1, 0.1]``,
+        ``["orthogonal", 1.0]``): ``LSTMCell(initializer=...)`` (the kernel,
+        peepholes and projection) or ``GRUCell(kernel_initializer=...)`` (both
+        kernels), seeded by the graph seed (the other cells have no such argument). It sets only
+        the seeded initial weights (the init check).
     """
 
     kind: str = "LSTMCell"
@@ -115,6 +121,11 @@ class CellSpec:
     forget_bias: float = 1.0
     state_is_tuple: bool = True
     activation: Optional[str] = None
+    initializer: Optional[Tuple[Any, ...]] = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.initializer, list):  # from JSON
+            object.__setattr__(self, "initializer", tuple(self.initializer))
 
     @property
     def is_lstm(self) -> bool:
@@ -171,6 +182,16 @@ class HeadSpec:
 
 
 HEAD_LAYERS = ("fully_connected", "dense")
+# A cell's own initializer: tf.compat.v1 initializer -> its positional arguments.
+INITIALIZERS = {
+    "random_uniform": ("minval", "maxval"),
+    "random_normal": ("mean", "stddev"),
+    "truncated_normal": ("mean", "stddev"),
+    "orthogonal": ("gain",),
+    "glorot_uniform": (),
+    "glorot_normal": (),
+    "constant": ("value",),
+}
 OPTIMIZERS = ("sgd", "adam")
 
 
@@ -601,6 +622,11 @@ def validate(spec: CaseSpec) -> None:
         if not _within(spec.weights, spec.dtype):
             fail(f"weights: the constant must be finite and within {spec.dtype}'s range, got "
                  f"{_short(spec.weights)}")
+        own = [k for k, c in enumerate(spec.cells) if c.initializer is not None]
+        if own:
+            fail(f"weights: a constant initializer on the scope does not reach cells {own}, "
+                 f"which have an initializer of their own; give a seed (weights null) or "
+                 f"explicit weights")
     if spec.gradients and spec.initial_state == "zeros":
         fail("gradients: initial_state 'zeros' is one tensor used for both c and h "
              "(the document's (tf.zeros(...),) * 2), so d loss / d c0 and d h0 cannot be "
@@ -717,6 +743,20 @@ def _check_sizes(spec: CaseSpec, fail) -> None:
 
 
 def _validate_cell(cell: CellSpec, where: str, fail) -> None:
+    init = cell.initializer
+    if init is not None:
+        if not isinstance(init, tuple) or not init or init[0] not in INITIALIZERS:
+            fail(f"{where}.initializer: expected [name, *args] with name one of "
+                 f"{sorted(INITIALIZERS)}, got {init!r}")
+        params = INITIALIZERS[init[0]]
+        if len(init) - 1 != len(params) or not all(
+                isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a)
+                for a in init[1:]):
+            fail(f"{where}.initializer: {init[0]} takes {list(params) or 'no arguments'} "
+                 f"(finite numbers), got {list(init[1:])}")
+        if cell.kind not in ("LSTMCell", "GRUCell"):
+            fail(f"{where}.initializer: {cell.kind} has no initializer argument (LSTMCell's "
+                 f"initializer=, GRUCell's kernel_initializer=)")
     if cell.kind not in CELL_KINDS:
         fail(f"{where}.kind: expected one of {CELL_KINDS}, got {cell.kind!r}")
     if isinstance(cell.num_units, bool) or not isinstance(cell.num_units, int) or cell.num_units < 1:
@@ -786,7 +826,9 @@ def to_dict(spec: CaseSpec) -> Dict[str, Any]:
                 and value == default:
             continue
         if f.name == "cells":
-            value = [_non_default(c, keep=("kind", "num_units")) for c in value]
+            value = [{k: list(v) if isinstance(v, tuple) else v
+                      for k, v in _non_default(c, keep=("kind", "num_units")).items()}
+                     for c in value]
         elif f.name == "head" and value is not None:
             value = _non_default(value, keep=("num_outputs", "scope"))
         elif f.name == "train" and value is not None:

@@ -28,7 +28,7 @@ import contextlib
 import io
 import random
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, Mapping, Optional
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -79,6 +79,21 @@ def _activation(tf, name: Optional[str]):
     }[name]
 
 
+def _initializer(tf, spec: Tuple[Any, ...]):
+    """The ``tf.compat.v1`` initializer ``[name, *args]`` names (seeded by the graph seed)."""
+    v1 = tf.compat.v1
+    name, args = spec[0], spec[1:]
+    return {
+        "random_uniform": v1.random_uniform_initializer,
+        "random_normal": v1.random_normal_initializer,
+        "truncated_normal": v1.truncated_normal_initializer,
+        "orthogonal": v1.orthogonal_initializer,
+        "glorot_uniform": v1.glorot_uniform_initializer,
+        "glorot_normal": v1.glorot_normal_initializer,
+        "constant": v1.constant_initializer,
+    }[name](*args)
+
+
 def _make_cell(tf, cell) -> Any:
     """One ``tf.nn.rnn_cell`` object from a :class:`~tf1_lstm.spec.CellSpec`."""
     rnn_cell = tf.compat.v1.nn.rnn_cell
@@ -87,6 +102,9 @@ def _make_cell(tf, cell) -> Any:
         kwargs["name"] = cell.name
     if cell.activation is not None:
         kwargs["activation"] = _activation(tf, cell.activation)
+    if cell.initializer is not None:
+        key = "initializer" if cell.kind == "LSTMCell" else "kernel_initializer"
+        kwargs[key] = _initializer(tf, cell.initializer)
     if cell.kind == "LSTMCell":
         if cell.use_peepholes:
             kwargs["use_peepholes"] = True
