@@ -96,6 +96,8 @@ def test_several_stacks_need_a_scope_and_the_others_are_left_over():
       **lstm("rnn/multi_rnn_cell/cell_2/lstm_cell", 4, 2)}, r"MultiRNNCell layers \[0, 2\]"),
     ({"rnn/my_cell/kernel": (7, 4), "rnn/my_cell/bias": (4,)},
      r"a cell named 'my_cell' \(not a TF1 default name\).*--spec"),
+    ({"rnn/my_cell/kernel": (9, 8), "rnn/my_cell/bias": (8,)},   # LSTM(2) or BasicRNN(8)
+     r"a cell named 'my_cell' \(not a TF1 default name\).*--spec"),
     ({"rnn/lstm_cell/kernel": (7, 6), "rnn/lstm_cell/bias": (6,)}, r"4 gate blocks"),
 ])
 def test_what_cannot_be_read_is_named(shapes, message):
@@ -152,3 +154,25 @@ def test_tf_1_0_names_weights_and_biases_are_read_as_kernel_and_bias():
     assert got.keys["rnn/multi_rnn_cell/cell_1/gru_cell/candidate/bias:0"] == \
         "rnn/multi_rnn_cell/cell_1/gru_cell/candidate/biases"
     assert sorted(got.keys.values()) == sorted(shapes)
+
+
+@pytest.mark.parametrize("shapes,message", [
+    ({**lstm("bidirectional_rnn/fw/lstm_cell", 3, 4),
+      **lstm("bidirectional_rnn/bw/lstm_cell", 3, 4)},
+     r"part of bidirectional_dynamic_rnn .*does not convert yet"),
+    (lstm("rnn/attention_wrapper/lstm_cell", 5, 4), r"part of an AttentionWrapper"),
+    ({"rnn/lstm_cell/kernel": (3, 16), "rnn/lstm_cell/recurrent_kernel": (4, 16),
+      "rnn/lstm_cell/bias": (16,)}, r"a Keras cell \(kernel and recurrent_kernel"),
+])
+def test_models_that_cannot_be_converted_whole_are_refused(shapes, message):
+    with pytest.raises(ValueError, match=message):
+        run(shapes)
+    with pytest.raises(ValueError, match=message):
+        run(shapes, scope=sorted({k.rsplit("/", 2)[0] for k in shapes})[0])
+
+
+def test_a_custom_named_lstm_is_told_from_a_basic_rnn_by_its_kernel():
+    # BasicLSTMCell(4, name="my_lstm"): kernel [3 + 4, 16]; a BasicRNNCell(16) would have -9 inputs
+    spec = run(lstm("rnn/my_lstm", 3, 4)).spec
+    assert (spec.cells[0].kind, spec.cells[0].num_units, spec.cells[0].name) == (
+        "LSTMCell", 4, "my_lstm")

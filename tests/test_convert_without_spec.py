@@ -46,6 +46,7 @@ MODELS = {
                        "--head", "slim", "--scope", "model"],
     "block_peepholes": ["--cell", "block", "--units", "4", "--forget_bias", "0.3", "--head",
                         "dense"],
+    "slim_relu_head": ["--cell", "lstm", "--units", "4", "--head", "slim", "--head_relu"],
     "block_clip": ["--cell", "block", "--units", "3", "--cell_clip", "0.8", "--head", "none"],
     # variables exactly like a plain stack's: only the trained graph shows the residual
     "lstm2_residual": ["--cell", "lstm", "--units", "4", "4", "--head", "none", "--residual"],
@@ -390,3 +391,16 @@ def test_a_fused_lstm_block_cell_is_read_from_its_kernels_attributes(trained, tm
                       {k: v.name for k, v in reader.get_variable_to_dtype_map().items()},
                       meta=metagraph.MetaGraph(prefix + ".meta"))
     assert got.spec.cells[0].cell_clip == pytest.approx(0.8)
+
+
+@pytest.mark.subprocess
+def test_a_head_with_an_activation_is_not_taken_for_a_linear_one(trained, tmp_path, capsys):
+    """fully_connected's default activation_fn is relu; tf1_lstm's heads are linear."""
+    prefix = str(trained["slim_relu_head"] / "model.ckpt")
+    out = tmp_path / "h.onnx"
+    assert main(["convert", prefix, "--to", "onnx", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "leave model variable(s) behind: logits/biases [3], logits/weights [4, 3] (the head " \
+           "'logits' applies Relu after its BiasAdd" in err and not out.exists()
+    assert main(["convert", prefix, "--to", "onnx", "--out", str(out), "--allow-partial"]) == 0
+    assert ": OK (" in capsys.readouterr().out

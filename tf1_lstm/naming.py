@@ -48,6 +48,10 @@ HEAD_VARIABLES = {
     "dense": {"weights": "kernel", "biases": "bias"},
 }
 
+# TF 1.0 and 1.1 named a cell's variables before cells became layers (TF 1.2): weights
+# for kernel, biases for bias (also under gates/, candidate/, projection/).
+LEGACY_ROLES = {"weights": "kernel", "biases": "bias"}
+
 VARIABLES_PREFIX = "variables/"
 
 

@@ -30,6 +30,8 @@ parser.add_argument("--steps", type=int, default=3)
 parser.add_argument("--driver", default="dynamic", choices=["dynamic", "static"])
 parser.add_argument("--rnn_scope", default=None, help="the driver's own scope= argument")
 parser.add_argument("--cell_clip", type=float, default=None, help="LSTMBlockCell's cell_clip")
+parser.add_argument("--head_relu", action="store_true", help="the head as fully_connected's "
+                    "default: with relu")
 parser.add_argument("--residual", action="store_true", help="a ResidualWrapper on the last layer")
 args = parser.parse_args()
 
@@ -70,7 +72,8 @@ last = outputs[-1] if args.time_major else outputs[:, -1]
 if args.head == "dense":
     logits = tf.layers.dense(last, CLASSES)
 elif args.head == "slim":
-    logits = tf.contrib.layers.fully_connected(last, CLASSES, activation_fn=None, scope="logits")
+    logits = tf.contrib.layers.fully_connected(
+        last, CLASSES, activation_fn=tf.nn.relu if args.head_relu else None, scope="logits")
 else:
     logits = tf.reduce_sum(last, axis=1, keepdims=True)
 loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y % CLASSES,

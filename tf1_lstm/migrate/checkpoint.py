@@ -47,14 +47,12 @@ def with_legacy_names(keys: Mapping[str, str], held: Mapping[str, object]) -> Di
 
     Cells became layers in TF 1.2, which renamed their variables ``weights`` ->
     ``kernel`` and ``biases`` -> ``bias``; checkpoints written before hold the old
-    names (:data:`tf1_lstm.migrate.infer.LEGACY_ROLES`).
+    names (:data:`tf1_lstm.naming.LEGACY_ROLES`).
     """
-    from .infer import LEGACY_ROLES
-
     out = dict(keys)
     for name, key in keys.items():
         head, _, last = key.rpartition("/")
-        old = [f"{head}/{legacy}" for legacy, now in LEGACY_ROLES.items() if now == last]
+        old = [f"{head}/{legacy}" for legacy, now in naming.LEGACY_ROLES.items() if now == last]
         if key not in held and old and old[0] in held:
             out[name] = old[0]
     return out

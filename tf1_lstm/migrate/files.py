@@ -225,8 +225,10 @@ def convert_checkpoint(path: os.PathLike, spec: Optional[CaseSpec], target: str,
     variables = checkpoint.read(prefix, spec, keys=keys)
     kept = inventory.classify(shapes, keys.values())
     if kept.left_over and not allow_partial:
+        why = [n for n in (inferred.notes if inferred else []) if "left over" in n]
         raise ValueError(f"{prefix}: the conversion would leave model variable(s) behind: "
                          + ", ".join(f"{k} {list(v)}" for k, v in kept.left_over.items())
+                         + "".join(f" ({n})" for n in why)
                          + "; describe them in the spec, or --allow-partial to convert "
                            "the rest")
     save(spec, variables, target, out)

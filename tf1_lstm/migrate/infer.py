@@ -46,10 +46,7 @@ from .inventory import training_state
 KIND_OF_NAME = {name: kind for kind, name in naming.DEFAULT_CELL_NAMES.items()
                 if kind != "LSTMBlockCell"}  # lstm_cell: LSTMCell, the same math
 PEEPHOLES = ("w_f_diag", "w_i_diag", "w_o_diag")
-# TF 1.0 and 1.1 named a cell's variables as layers' were not yet named (cells became
-# layers in 1.2): weights for kernel, biases for bias, also under gates/, candidate/,
-# projection/.
-LEGACY_ROLES = {"weights": "kernel", "biases": "bias"}
+LEGACY_ROLES = naming.LEGACY_ROLES
 _LAYER = re.compile(r"^cell_(\d+)$")
 # The inputs the equivalence check feeds when the graph does not fix a shape.
 BATCH, TIME = 3, 5
@@ -115,9 +112,13 @@ def _cells(shapes: Mapping[str, Tuple[int, ...]]) -> List[_Cell]:
     return cells
 
 
-def _cell_spec(cell: _Cell, kind_hint: Optional[str]) -> Tuple[CellSpec, int]:
-    """``(CellSpec, input depth I)`` from a cell's variables."""
-    roles, where = cell.roles, cell.path
+def _cell_spec(cell: _Cell, where: str) -> Tuple[CellSpec, int]:
+    """``(CellSpec, input depth I)`` from a cell's variables (``where``: the checkpoint)."""
+    roles, where = cell.roles, f"{where}: {cell.path}"
+    if "recurrent_kernel" in roles:
+        raise ValueError(f"{where}: a Keras cell (kernel and recurrent_kernel, gates i, f, c, o) "
+                         f"inside the TF1 graph, not a tf.nn.rnn_cell cell; tf1_lstm converts "
+                         f"TF1's cells only")
     if "gates/kernel" in roles:
         units = roles["candidate/bias"][0]
         return CellSpec(kind="GRUCell", num_units=units, name=_own_name(cell, "GRUCell")), \
@@ -125,9 +126,11 @@ def _cell_spec(cell: _Cell, kind_hint: Optional[str]) -> Tuple[CellSpec, int]:
     if "kernel" not in roles or "bias" not in roles:
         raise ValueError(f"{where}: a cell scope without kernel and bias (holds {sorted(roles)})")
     rows, cols = roles["kernel"]
-    kind = KIND_OF_NAME.get(cell.name) or kind_hint
+    kind = KIND_OF_NAME.get(cell.name)
     if kind is None:
         if any(p in roles for p in PEEPHOLES) or "projection/kernel" in roles:
+            kind = "LSTMCell"
+        elif cols % 4 == 0 and rows <= cols:  # a BasicRNNCell's kernel has I + H > H rows
             kind = "LSTMCell"
         else:
             raise ValueError(
@@ -190,6 +193,9 @@ def infer(shapes: Mapping[str, Sequence[int]], dtypes: Mapping[str, str], *,
     if not stacks:
         raise ValueError(f"{where}: no RNN cell variables in it (no .../kernel with its bias "
                          f"under a cell scope); it holds {sorted(model)[:12]}")
+    for stack, stack_cells in stacks.items():
+        if scope is None or stack == _stack_of_scope({stack: stack_cells}, scope.strip("/")):
+            _refuse_unsupported(where, stack, stack_cells)
     if scope is not None:
         wanted = _stack_of_scope(stacks, scope.strip("/"))
         if wanted is None:
@@ -216,7 +222,10 @@ def infer(shapes: Mapping[str, Sequence[int]], dtypes: Mapping[str, str], *,
                          f"the model with --spec")
     specs, depth, input_depth = [], None, None
     for k, cell in enumerate(cells):
-        cell_spec, in_depth = _cell_spec(cell, None)
+        cell_spec, in_depth = _cell_spec(cell, where)
+        if in_depth < 1:
+            raise ValueError(f"{where}: {cell.path}'s kernel {list(cell.roles.get('kernel', ()))} "
+                             f"leaves no room for its inputs; not a TF1 cell tf1_lstm knows")
         if depth is not None and in_depth != depth:
             raise ValueError(f"{where}: layer {k} ({cell.path}) takes inputs of depth {in_depth}"
                              f"; layer {k - 1} gives {depth}")
@@ -238,6 +247,11 @@ def infer(shapes: Mapping[str, Sequence[int]], dtypes: Mapping[str, str], *,
                      "give the model with --spec")
         looped = bool(parts) and parts[-1] == "rnn"
     else:
+        if not meta.has_ops(wanted):
+            raise ValueError(f"{where}: its .meta graph has no ops under {wanted!r} (were the "
+                             f"variables renamed by Saver(var_list={{...}})?), so forget_bias, "
+                             f"the activation and the clips cannot be read; give the model with "
+                             f"--spec")
         options = meta_options(meta, wanted, cells, specs, notes)
         specs = list(with_options(specs, options["cells"]))
         looped = options["loop"]
@@ -259,6 +273,16 @@ def infer(shapes: Mapping[str, Sequence[int]], dtypes: Mapping[str, str], *,
         if not named_rnn:  # dynamic_rnn(scope=...): its own scope in place of rnn/
             rnn_scope = parts[-1]
     head = _head(model, cells, depth)
+    if head is not None and meta is not None:
+        activation = meta.head_activation(head.scope)
+        if activation is not None:
+            notes.append(f"the head {head.scope!r} applies {activation} after its BiasAdd "
+                         f"(tf.contrib.layers.fully_connected's default is relu); tf1_lstm's "
+                         f"heads are linear, so it is left over")
+            head = None
+    elif head is not None and head.layer == "fully_connected":
+        notes.append(f"no .meta graph: the head {head.scope!r} is taken as linear "
+                     f"(fully_connected(..., activation_fn=None)); its default was relu")
     rng = np.random.default_rng(0)
     shape = ((batch, input_depth) if driver == "call" else
              (time, batch, input_depth) if time_major else (batch, time, input_depth))
@@ -270,6 +294,19 @@ def infer(shapes: Mapping[str, Sequence[int]], dtypes: Mapping[str, str], *,
     for name, info in naming.layout(spec).items():
         keys[name] = cells[info.layer].keys[info.role] if info.layer >= 0 else name[:-2]
     return Inferred(spec, keys, notes)
+
+
+def _refuse_unsupported(where: str, stack: str, cells: Sequence[_Cell]) -> None:
+    """Refuse a stack that is one part of a model tf1_lstm cannot convert whole."""
+    parts = [part for part in ("bidirectional_rnn", "attention_wrapper")
+             if any(part in c.path.split("/") for c in cells)]
+    if parts or stack.split("/")[-1:] in (["fw"], ["bw"]):
+        what = parts[0] if parts else stack.split("/")[-1]
+        built_by = "an AttentionWrapper" if what == "attention_wrapper" else \
+            "bidirectional_dynamic_rnn"
+        raise ValueError(f"{where}: the stack {stack!r} is part of {built_by} ({what}/...), "
+                         f"which tf1_lstm does not convert yet; converting its cells alone "
+                         f"would compute another model")
 
 
 def _stack_of_scope(stacks: Mapping[str, List[_Cell]], scope: str) -> Optional[str]:

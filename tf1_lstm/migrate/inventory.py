@@ -86,7 +86,7 @@ def training_state(shapes: Mapping[str, Sequence[int]]) -> Dict[str, str]:
 
 def classify(shapes: Mapping[str, Sequence[int]], used: Iterable[str]) -> Inventory:
     """Sort every key of ``shapes`` (a checkpoint's variable-to-shape map)."""
-    used = [k for k in used]
+    used = list(used)
     training = {k: v for k, v in training_state(shapes).items() if k not in used}
     left = {k: tuple(shapes[k]) for k in sorted(shapes) if k not in used and k not in training}
     return Inventory(used=used, training=training, left_over=left)

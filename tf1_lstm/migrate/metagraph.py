@@ -112,6 +112,24 @@ class MetaGraph:
                     found.append((graph, node))
         return found
 
+    def has_ops(self, stack: str) -> bool:
+        """Whether any op of the graph (or a while_v2 function) is under ``stack``."""
+        fn_prefix = stack.replace("/", "_") + "_"
+        return (any(n.startswith(f"{stack}/") for n in self.graphs[0].nodes)
+                or any(g.name.startswith(fn_prefix) for g in self.graphs[1:]))
+
+    def head_activation(self, scope: str) -> Optional[str]:
+        """The op after a head's ``<scope>/BiasAdd`` when it is an activation (``Relu``...)."""
+        graph = self.graphs[0]
+        node = graph.nodes.get(f"{scope}/BiasAdd")
+        if node is None:
+            return None
+        for consumer in _consumer_ops(graph, node.name, 0):
+            if consumer.op in ACTIVATION_OPS or consumer.op in ("Elu", "Selu", "Relu6",
+                                                                "LeakyRelu", "Softmax", "Softplus"):
+                return consumer.op
+        return None
+
     def has_loop(self, stack: str) -> bool:
         """Whether a ``while`` loop runs under ``stack`` (``dynamic_rnn``)."""
         fn_prefix = stack.replace("/", "_") + "_while"

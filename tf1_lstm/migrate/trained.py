@@ -58,9 +58,11 @@ def run(prefix: str, spec: CaseSpec, stack: str) -> Tuple[Optional[Dict[str, np.
             except ValueError as exc:  # a fed shape the graph does not take
                 return None, f"it does not take the spec's inputs ({str(exc).splitlines()[0]})"
             except tf.errors.OpError as exc:
-                return None, f"it does not run on the spec's inputs alone ({exc.message.splitlines()[0]})"
+                lines = [line.strip() for line in exc.message.splitlines() if line.strip()
+                         and not line.startswith("Graph execution error")]
+                why = next((line for line in lines if "feed" in line), lines[-1] if lines else "")
+                return None, f"it does not run on the spec's inputs alone ({why[:200]})"
     out = {"outputs": values["outputs"]}
-    logits = values.get("logits")
-    if logits is not None and logits.shape == (spec.batch_size, spec.head.num_outputs):
-        out["logits"] = logits
+    if "logits" in values:  # a head on every step has other shapes: the comparison says so
+        out["logits"] = values["logits"]
     return out, ""
