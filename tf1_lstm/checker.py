@@ -240,13 +240,9 @@ def golden_arrays(spec: CaseSpec) -> Dict[str, np.ndarray]:
 def _stored_tolerances(stored) -> Dict[str, tuple]:
     """The well-formed ``name: [rtol, atol]`` entries of a file's record (a damaged entry, say
     ``[-1, "x"]`` or a 3-list, is left out: that array gets its dtype's default)."""
-    out = {}
-    for name, tol in (stored.items() if isinstance(stored, dict) else ()):
-        if isinstance(tol, list) and len(tol) == 2 and all(
-                isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= 1e300
-                for t in tol):
-            out[name] = (float(tol[0]), float(tol[1]))
-    return out
+    return {name: (float(tol[0]), float(tol[1]))
+            for name, tol in (stored.items() if isinstance(stored, dict) else ())
+            if cmp.is_tolerance(tol)}
 
 
 def replacement_report(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, object],

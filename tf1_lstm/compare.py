@@ -57,6 +57,23 @@ EXACT = (0.0, 0.0)
 NONFINITE_SHOWN = 5
 
 
+def is_tolerance(value) -> bool:
+    """Whether ``value`` is an ``(rtol, atol)`` pair: two finite real numbers >= 0, not booleans.
+
+    The one test of a tolerance, for specs and for the tolerances stored in goldens and
+    captures (which may be damaged).
+    """
+    def number(t) -> bool:
+        if isinstance(t, bool) or not isinstance(t, (int, float)):
+            return False
+        try:
+            return 0 <= float(t) < float("inf")
+        except OverflowError:  # an integer beyond float's range (2**1100)
+            return False
+
+    return isinstance(value, (list, tuple)) and len(value) == 2 and all(map(number, value))
+
+
 def default_tolerance(dtype: np.dtype) -> Tuple[float, float]:
     """``(rtol, atol)`` for arrays of ``dtype``."""
     return DEFAULT_TOLERANCES.get(np.dtype(dtype).name, EXACT)

@@ -42,6 +42,8 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
+from .compare import is_tolerance
+
 CELL_KINDS = ("LSTMCell", "BasicLSTMCell", "BasicRNNCell", "GRUCell", "LSTMBlockCell")
 LSTM_KINDS = ("LSTMCell", "BasicLSTMCell", "LSTMBlockCell")
 # LSTMCell options that tf.contrib.rnn.LSTMBlockCell (the fused kernel) also has.
@@ -663,7 +665,7 @@ def validate(spec: CaseSpec) -> None:
         if spec.head.num_outputs < 1:
             fail(f"head.num_outputs: must be >= 1, got {spec.head.num_outputs}")
     for key, tol in spec.tolerances.items():
-        if len(tol) != 2 or any(not (t >= 0) or _as_float(t) is None for t in tol):
+        if not is_tolerance(tol):
             fail(f"tolerances[{key!r}]: expected (rtol, atol) >= 0, got {_short(tol)}")
     if not 0 <= spec.seed < 2 ** 32:
         fail(f"seed: must be in [0, 2**32 - 1] (NumPy's seed range), got {_short(spec.seed)}")

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import capture as cap
 from .. import golden
+from ..compare import is_tolerance
 from ..checker import replacement_report
 from . import notebook, numpy_compat, python2, shim
 from .program import (MODULE, NOTEBOOK, Program, ScriptError, ScriptFailed,  # noqa: F401
@@ -108,9 +109,7 @@ def _load_capture(check: Path, program: Program,
                                      f"object of [rtol, atol] by array; the capture is damaged: "
                                      f"{hint}")
         for name, tol in stored.items():
-            if not (isinstance(tol, list) and len(tol) == 2 and all(
-                    isinstance(t, (int, float)) and not isinstance(t, bool)
-                    and 0 <= t < float("inf") for t in tol)):
+            if not is_tolerance(tol):
                 raise golden.GoldenError(f"{check}: stored tolerance for array {name!r} is "
                                          f"{str(tol)[:60]}, "
                                          f"not [rtol, atol] >= 0; the capture is damaged: {hint}")
