@@ -46,7 +46,6 @@ from .inventory import training_state
 KIND_OF_NAME = {name: kind for kind, name in naming.DEFAULT_CELL_NAMES.items()
                 if kind != "LSTMBlockCell"}  # lstm_cell: LSTMCell, the same math
 PEEPHOLES = ("w_f_diag", "w_i_diag", "w_o_diag")
-LEGACY_ROLES = naming.LEGACY_ROLES
 _LAYER = re.compile(r"^cell_(\d+)$")
 # The inputs the equivalence check feeds when the graph does not fix a shape.
 BATCH, TIME = 3, 5
@@ -80,7 +79,7 @@ class _Cell:
 def canonical_role(role: str) -> str:
     """A cell variable's role by today's name: TF 1.0-1.1 said ``weights``, ``biases``."""
     head, _, last = role.rpartition("/")
-    last = LEGACY_ROLES.get(last, last)
+    last = naming.LEGACY_ROLES.get(last, last)
     return f"{head}/{last}" if head else last
 
 
